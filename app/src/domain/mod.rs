@@ -1,0 +1,2 @@
+//! Pure domain rules and types (DOMAIN.md): no I/O, compiled for both server and client so the
+//! browser can check a rule instantly and the server enforces the very same code.

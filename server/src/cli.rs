@@ -1,0 +1,230 @@
+//! Command line and configuration (flags or environment), and the `serve` and `migrate`
+//! subcommands. Every failure ends as one line on stderr and a non-zero exit code.
+
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+
+use app::state::AppState;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sqlx::{PgPool, postgres::PgConnectOptions};
+use tokio::net::TcpListener;
+
+use crate::{db, embedded::EmbeddedPostgres, error::StartupError};
+
+#[derive(Debug, Parser)]
+#[command(name = "pipeline", version, about = "Pipeline, the sales-opportunity manager")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// PostgreSQL to use, e.g. postgres://user:pass@host:5432/pipeline. Without it Pipeline runs
+    /// its own embedded PostgreSQL in --data-dir.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Where the embedded PostgreSQL keeps its files (in <data-dir>/postgres).
+    #[arg(long, env = "PIPELINE_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "PIPELINE_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    pub addr: SocketAddr,
+    /// Log filter, e.g. `info`, `debug`, `info,sqlx=debug`.
+    #[arg(long, env = "PIPELINE_LOG", default_value = "info,sqlx=warn", global = true)]
+    pub log: String,
+    /// Log format: readable text or one JSON object per line.
+    #[arg(long, env = "PIPELINE_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Which PostgreSQL to use: the given one, or the embedded one. Decided by configuration alone.
+#[derive(Debug)]
+pub enum DatabaseChoice {
+    External(PgConnectOptions),
+    Embedded(PathBuf),
+}
+
+impl Config {
+    pub fn database_choice(&self) -> Result<DatabaseChoice, StartupError> {
+        match self.database_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() => Ok(DatabaseChoice::External(db::parse_url(url)?)),
+            _ => Ok(DatabaseChoice::Embedded(self.data_dir.clone())),
+        }
+    }
+}
+
+/// An open, migrated database, and the embedded cluster behind it if there is one.
+pub struct Database {
+    pub pool: PgPool,
+    embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    pub async fn open(config: &Config) -> Result<Self, StartupError> {
+        let (options, embedded) = match config.database_choice()? {
+            DatabaseChoice::External(options) => (options, None),
+            DatabaseChoice::Embedded(dir) => {
+                let pg = EmbeddedPostgres::start(&dir).await?;
+                (pg.connect_options(crate::embedded::DATABASE_NAME), Some(pg))
+            }
+        };
+        let opened = async {
+            let pool = db::connect(options).await?;
+            db::migrate(&pool).await?;
+            Ok(pool)
+        }
+        .await;
+        match opened {
+            Ok(pool) => Ok(Self { pool, embedded }),
+            Err(e) => {
+                if let Some(pg) = embedded {
+                    let _ = pg.stop().await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    pub async fn close(self) -> Result<(), StartupError> {
+        self.pool.close().await;
+        match self.embedded {
+            Some(pg) => pg.stop().await,
+            None => Ok(()),
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(&cli.config).await,
+            Command::Migrate => migrate(&cli.config).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(config: &Config) -> Result<(), StartupError> {
+    let db = Database::open(config).await?;
+    tracing::info!(version = db::latest_migration(), "database is up to date");
+    db.close().await
+}
+
+async fn serve(config: &Config) -> Result<(), StartupError> {
+    let mut leptos_options = leptos::config::get_configuration(None)
+        .map_err(|e| StartupError::LeptosConfig(e.to_string()))?
+        .leptos_options;
+    leptos_options.site_addr = config.addr;
+
+    // Bind first: a taken port should fail fast, before a database is started for nothing.
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| StartupError::Bind { addr: config.addr, reason: e.to_string() })?;
+    let db = Database::open(config).await?;
+    let state = AppState { pool: db.pool.clone(), leptos_options };
+    let app = crate::http::router(state);
+
+    tracing::info!("Pipeline is listening on http://{}", config.addr);
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| StartupError::Serve(e.to_string()));
+    tracing::info!("shutting down");
+    let closed = db.close().await;
+    served.and(closed)
+}
+
+/// Resolves on Ctrl-C or SIGTERM; axum then stops accepting and finishes in-flight requests.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+fn init_tracing(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|e| {
+        eprintln!("warning: invalid log filter {:?} ({e}); using `info`", config.log);
+        EnvFilter::new("info")
+    });
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The defaults, with the database URL under test (the environment's is ignored).
+    fn config(database_url: Option<&str>) -> Config {
+        let mut config = Cli::parse_from(["pipeline"]).config;
+        config.database_url = database_url.map(str::to_owned);
+        config
+    }
+
+    #[test]
+    fn a_database_url_means_no_embedded_cluster() {
+        let choice = config(Some("postgres://u:p@db.example:5433/sales")).database_choice().unwrap();
+        assert!(matches!(choice, DatabaseChoice::External(o) if o.get_port() == 5433));
+    }
+
+    #[test]
+    fn without_a_database_url_the_embedded_cluster_is_used() {
+        assert!(matches!(config(None).database_choice().unwrap(), DatabaseChoice::Embedded(_)));
+        assert!(matches!(config(Some("  ")).database_choice().unwrap(), DatabaseChoice::Embedded(_)));
+    }
+
+    #[test]
+    fn a_malformed_database_url_is_a_clear_error_without_the_password() {
+        let err = config(Some("mysql://u:s3cret@host/db")).database_choice().unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("DATABASE_URL is not a valid PostgreSQL URL"), "{text}");
+        assert!(!text.contains("s3cret"), "{text}");
+    }
+}

@@ -1,0 +1,7 @@
+//! Pipeline's axum server: configuration, the embedded database, the router and the CLI.
+
+pub mod cli;
+pub mod db;
+pub mod embedded;
+pub mod error;
+pub mod http;
