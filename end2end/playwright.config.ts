@@ -30,12 +30,16 @@ export default defineConfig({
     trace: "retain-on-failure",
   },
   projects: [
+    // Runs once, first: creates the first admin through the first-run screen, then a salesperson.
+    { name: "setup", testMatch: /.*\.setup\.ts/, use: { launchOptions: chromium } },
     {
       name: "desktop",
+      dependencies: ["setup"],
       use: { ...devices["Desktop Chrome"], viewport: { width: 1366, height: 850 }, launchOptions: chromium },
     },
     {
       name: "phone",
+      dependencies: ["setup"],
       use: {
         viewport: { width: 390, height: 844 },
         deviceScaleFactor: 3,

@@ -6,26 +6,27 @@ use serde::{Deserialize, Serialize};
 
 /// What the status card shows: enough for an admin to see the server and database are fine.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SystemStatus {
+pub struct StatusReport {
     pub database_ok: bool,
     pub schema_version: i64,
     pub checked_at: String,
 }
 
-#[server]
-pub async fn system_status() -> Result<SystemStatus, ServerFnError> {
+#[server(endpoint = "system/status")]
+pub async fn system_status() -> Result<StatusReport, crate::error::AppError> {
+    crate::auth::access::require_user().await.map_err(crate::error::AppError::respond)?;
     let pool = crate::state::pool()?;
     // Readiness: the database answers and reports which migration it is at.
     let version: Result<Option<i64>, sqlx::Error> =
-        sqlx::query_scalar!("select max(version) from _sqlx_migrations where success")
+        sqlx::query_scalar("select max(version) from _sqlx_migrations where success")
             .fetch_one(&pool)
             .await;
     let checked_at = chrono::Utc::now().format("%H:%M:%S UTC").to_string();
     Ok(match version {
-        Ok(v) => SystemStatus { database_ok: true, schema_version: v.unwrap_or(0), checked_at },
+        Ok(v) => StatusReport { database_ok: true, schema_version: v.unwrap_or(0), checked_at },
         Err(e) => {
             tracing::warn!(error = %e, "status check could not reach the database");
-            SystemStatus { database_ok: false, schema_version: 0, checked_at }
+            StatusReport { database_ok: false, schema_version: 0, checked_at }
         }
     })
 }

@@ -1,10 +1,16 @@
 //! Pipeline's shared Leptos crate: compiled with `ssr` into the server and with `hydrate`
 //! into the wasm client. One folder per feature; pure rules live in `domain`.
 
+pub mod auth;
 pub mod domain;
+pub mod error;
 pub mod home;
 pub mod layout;
 #[cfg(feature = "ssr")]
+pub mod security;
+#[cfg(feature = "ssr")]
 pub mod state;
+pub mod ui;
+pub mod users;
 
 pub use layout::{App, shell};

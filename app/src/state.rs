@@ -1,7 +1,7 @@
 //! Server-side state shared by every request: the database pool and Leptos' options.
 
 use axum::extract::FromRef;
-use leptos::{config::LeptosOptions, prelude::ServerFnError};
+use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
 #[derive(Clone, Debug)]
@@ -23,8 +23,8 @@ impl FromRef<AppState> for PgPool {
 }
 
 /// The pool of the current request, provided as context by the server's router.
-pub fn pool() -> Result<PgPool, ServerFnError> {
+pub fn pool() -> Result<PgPool, crate::error::AppError> {
     leptos::prelude::use_context::<AppState>()
         .map(|s| s.pool)
-        .ok_or_else(|| ServerFnError::new("server state missing"))
+        .ok_or_else(|| crate::error::AppError::internal("server state missing", "no AppState in context"))
 }

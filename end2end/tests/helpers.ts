@@ -1,5 +1,9 @@
 import { Page, expect } from "@playwright/test";
 
+/** Accounts created by first-run.setup.ts. */
+export const ADMIN = { email: "admin@example.com", password: "admin password 1", name: "Ada Admin" };
+export const SELLER = { email: "sam@example.com", password: "seller password 1", name: "Sam Seller" };
+
 /** Waits until the wasm app has hydrated the server-rendered page (see `App` in app/src/layout.rs). */
 export async function hydrated(page: Page) {
   await expect(page.locator("html[data-hydrated=true]")).toHaveCount(1, { timeout: 15_000 });
@@ -8,4 +12,23 @@ export async function hydrated(page: Page) {
 /** Saves a screenshot under end2end/screenshots/<project>/<name>.png for a person to look at. */
 export async function screenshot(page: Page, project: string, name: string) {
   await page.screenshot({ path: `screenshots/${project}/${name}.png`, fullPage: true });
+}
+
+/** Signs in through the sign-in page and waits for the destination. */
+export async function signIn(page: Page, who: { email: string; password: string }, path = "/") {
+  await page.goto(path === "/" ? "/login" : `/login?next=${encodeURIComponent(path)}`);
+  await hydrated(page);
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(new RegExp(`${path.replace(/[?]/g, "\\?")}$`));
+  await hydrated(page);
+}
+
+/** Fails the test on any console error (e.g. a CSP violation or a hydration panic). */
+export function failOnConsoleErrors(page: Page) {
+  const errors: string[] = [];
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  return () => expect(errors, "console errors").toEqual([]);
 }

@@ -1,29 +1,26 @@
 import { test, expect } from "@playwright/test";
-import { hydrated, screenshot } from "./helpers";
+import { ADMIN, failOnConsoleErrors, hydrated, screenshot, signIn } from "./helpers";
 
-test("the first page renders on the server, hydrates and reaches the database", async ({ page }, info) => {
+test("the home page renders on the server, hydrates and reaches the database", async ({ page }, info) => {
+  const check = failOnConsoleErrors(page);
+  await signIn(page, ADMIN);
   // Server-side rendering: the content is in the HTML before any wasm runs.
-  const response = await page.request.get("/");
-  expect(response.status()).toBe(200);
-  const html = await response.text();
+  const html = await (await page.request.get("/")).text();
   expect(html).toContain("Welcome to Pipeline");
 
-  await page.goto("/");
   await expect(page.getByRole("heading", { name: "Welcome to Pipeline" })).toBeVisible();
   await expect(page.getByRole("status")).toContainText("Database connected");
-  await hydrated(page);
-
   // An interaction that only the hydrated app can handle: it calls a server function again.
   await expect(page.getByText("Checks this visit: 1")).toBeVisible();
   await page.getByRole("button", { name: "Check again" }).click();
   await expect(page.getByText("Checks this visit: 2")).toBeVisible();
   await expect(page.getByRole("status")).toContainText("Database connected");
   await screenshot(page, info.project.name, "home");
+  check();
 });
 
 test("the navigation reaches every section", async ({ page, isMobile }, info) => {
-  await page.goto("/");
-  await hydrated(page);
+  await signIn(page, ADMIN);
   const nav = page.getByRole("navigation", { name: "Main" });
   if (isMobile) {
     // On a phone the navigation hides behind the menu button.
@@ -49,6 +46,7 @@ test("the navigation reaches every section", async ({ page, isMobile }, info) =>
 });
 
 test("an unknown address shows a helpful page with status 404", async ({ page }, info) => {
+  await signIn(page, ADMIN);
   const response = await page.goto("/no-such-page");
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
@@ -56,7 +54,7 @@ test("an unknown address shows a helpful page with status 404", async ({ page },
   await screenshot(page, info.project.name, "not-found");
 });
 
-test("health and readiness endpoints answer", async ({ request }) => {
+test("health and readiness endpoints answer without signing in", async ({ request }) => {
   const health = await request.get("/healthz");
   expect(health.status()).toBe(200);
   expect(await health.json()).toEqual({ status: "ok" });
@@ -64,4 +62,5 @@ test("health and readiness endpoints answer", async ({ request }) => {
   expect(ready.status()).toBe(200);
   expect(await ready.json()).toEqual({ status: "ready" });
   expect(ready.headers()["x-request-id"]).toBeTruthy();
+  expect(ready.headers()["x-content-type-options"]).toBe("nosniff");
 });

@@ -25,6 +25,20 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Create a user (e.g. the first admin). The password is read from the first line of
+    /// standard input, or from PIPELINE_NEW_PASSWORD.
+    CreateUser(CreateUserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUserArgs {
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub name: String,
+    /// admin, manager or salesperson
+    #[arg(long, default_value = "admin")]
+    pub role: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -42,6 +56,9 @@ pub struct Config {
     /// Log filter, e.g. `info`, `debug`, `info,sqlx=debug`.
     #[arg(long, env = "PIPELINE_LOG", default_value = "info,sqlx=warn", global = true)]
     pub log: String,
+    /// Mark session cookies Secure (set this when users reach Pipeline over https).
+    #[arg(long, env = "PIPELINE_SECURE_COOKIES", global = true)]
+    pub secure_cookies: bool,
     /// Log format: readable text or one JSON object per line.
     #[arg(long, env = "PIPELINE_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
@@ -124,6 +141,7 @@ pub fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(&cli.config).await,
             Command::Migrate => migrate(&cli.config).await,
+            Command::CreateUser(args) => create_user(&cli.config, args).await,
         }
     });
     match result {
@@ -141,6 +159,34 @@ async fn migrate(config: &Config) -> Result<(), StartupError> {
     db.close().await
 }
 
+async fn create_user(config: &Config, args: CreateUserArgs) -> Result<(), StartupError> {
+    let role = app::auth::Role::parse(&args.role)
+        .ok_or_else(|| StartupError::Invalid(format!("unknown role {:?}: use admin, manager or salesperson", args.role)))?;
+    let password = match std::env::var("PIPELINE_NEW_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            eprintln!("Password for {} (at least 10 characters), then Enter:", args.email);
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map_err(|e| StartupError::Invalid(e.to_string()))?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let db = Database::open(config).await?;
+    let new = app::auth::ops::NewUser { email: args.email, display_name: args.name, password, role, salesperson_id: None };
+    let created = app::auth::ops::create_user(&db.pool, new, None).await;
+    db.close().await?;
+    match created {
+        Ok(id) => {
+            println!("created user {id}");
+            Ok(())
+        }
+        Err(app::error::AppError::Validation(fields)) => Err(StartupError::Invalid(
+            fields.into_iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "),
+        )),
+        Err(e) => Err(StartupError::Invalid(e.to_string())),
+    }
+}
+
 async fn serve(config: &Config) -> Result<(), StartupError> {
     let mut leptos_options = leptos::config::get_configuration(None)
         .map_err(|e| StartupError::LeptosConfig(e.to_string()))?
@@ -153,7 +199,13 @@ async fn serve(config: &Config) -> Result<(), StartupError> {
         .map_err(|e| StartupError::Bind { addr: config.addr, reason: e.to_string() })?;
     let db = Database::open(config).await?;
     let state = AppState { pool: db.pool.clone(), leptos_options };
-    let app = crate::http::router(state);
+    let app = crate::http::router(state, crate::http::HttpOptions { secure_cookies: config.secure_cookies });
+    // Expired sessions are deleted in the background (every instance may do it; it is idempotent).
+    use axum_login::tower_sessions::ExpiredDeletion;
+    let cleanup = tokio::spawn(
+        tower_sessions_sqlx_store::PostgresStore::new(db.pool.clone())
+            .continuously_delete_expired(std::time::Duration::from_secs(3600)),
+    );
 
     tracing::info!("Pipeline is listening on http://{}", config.addr);
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -161,6 +213,7 @@ async fn serve(config: &Config) -> Result<(), StartupError> {
         .await
         .map_err(|e| StartupError::Serve(e.to_string()));
     tracing::info!("shutting down");
+    cleanup.abort();
     let closed = db.close().await;
     served.and(closed)
 }

@@ -15,6 +15,11 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
 /// Parses a `DATABASE_URL` without ever echoing its password back.
 pub fn parse_url(url: &str) -> Result<PgConnectOptions, StartupError> {
+    // sqlx accepts any scheme; a mysql:// URL would otherwise fail later and more obscurely.
+    let scheme = url.split_once("://").map(|(s, _)| s);
+    if !matches!(scheme, Some("postgres" | "postgresql")) {
+        return Err(StartupError::BadDatabaseUrl("it must start with postgres://".into()));
+    }
     PgConnectOptions::from_str(url).map_err(|e| StartupError::BadDatabaseUrl(e.to_string()))
 }
 

@@ -22,6 +22,8 @@ pub enum StartupError {
     Embedded { action: &'static str, reason: String },
     #[error("cannot read the web assets' configuration: {0}")]
     LeptosConfig(String),
+    #[error("{0}")]
+    Invalid(String),
     #[error("server error: {0}")]
     Serve(String),
 }

@@ -1,15 +1,21 @@
 //! The router: health endpoints, the Leptos app and its server functions, and the layers every
-//! request passes through (request id, tracing, sensitive-header redaction, timeout).
+//! request passes through (request id, tracing, security headers, CSRF refusal, sessions and
+//! sign-in, sensitive-header redaction, timeout).
 
 use std::time::Duration;
 
-use app::{App, shell, state::AppState};
+use app::{App, auth::backend::Backend, shell, state::AppState};
 use axum::{
     Json, Router,
     extract::State,
     http::{HeaderName, Request, StatusCode, header},
+    middleware::{from_fn, from_fn_with_state},
     response::IntoResponse,
     routing::get,
+};
+use axum_login::{
+    AuthManagerLayerBuilder,
+    tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite, cookie::time},
 };
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -18,23 +24,64 @@ use tower::ServiceBuilder;
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     sensitive_headers::SetSensitiveHeadersLayer,
+    services::{ServeDir, ServeFile},
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::guard;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// A session ends after this long without use (and after `guard::ABSOLUTE_SESSION_SECS` anyway).
+const IDLE_SESSION: time::Duration = time::Duration::hours(12);
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HttpOptions {
+    /// Mark cookies Secure: set when users reach Pipeline over https.
+    pub secure_cookies: bool,
+}
 
 /// The whole application as one router, so tests exercise exactly what `serve` runs.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, options: HttpOptions) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
-        move || provide_context(state.clone())
+        move || {
+            provide_context(state.clone());
+            leptos::nonce::provide_nonce();
+        }
     };
     let page = {
         let options = state.leptos_options.clone();
         move || shell(options.clone())
     };
+
+    let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
+        .with_name("pipeline_session")
+        .with_secure(options.secure_cookies)
+        .with_same_site(SameSite::Lax)
+        .with_http_only(true)
+        .with_expiry(Expiry::OnInactivity(IDLE_SESSION));
+    let auth = AuthManagerLayerBuilder::new(Backend::new(state.pool.clone()), sessions).build();
+
+    let app = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .leptos_routes_with_context(&state, routes, context.clone(), page)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(from_fn_with_state(state.clone(), guard::require_sign_in))
+        .layer(from_fn(guard::absolute_session_expiry))
+        .layer(auth)
+        .layer(from_fn(guard::refuse_cross_site))
+        .with_state(state.clone());
+
+    // Static assets skip sessions and sign-in: nothing secret, and no database round trip.
+    let site_root = std::path::Path::new(&*state.leptos_options.site_root).to_path_buf();
+    let pkg = site_root.join(&*state.leptos_options.site_pkg_dir);
+    let assets = Router::new()
+        .nest_service("/pkg", ServeDir::new(pkg).precompressed_gzip().precompressed_br())
+        .route_service("/favicon.svg", ServeFile::new(site_root.join("favicon.svg")));
 
     let layers = ServiceBuilder::new()
         .layer(SetSensitiveHeadersLayer::new([header::AUTHORIZATION, header::COOKIE, header::SET_COOKIE]))
@@ -44,21 +91,10 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(from_fn(guard::security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)));
 
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .leptos_routes_with_context(&state, routes, context, page)
-        .fallback(leptos_axum::file_and_error_handler_with_context(
-            {
-                let state = state.clone();
-                move || provide_context(state.clone())
-            },
-            shell,
-        ))
-        .layer(layers)
-        .with_state(state)
+    assets.merge(app).layer(layers)
 }
 
 /// The process is alive and answering.

@@ -4,4 +4,5 @@ pub mod cli;
 pub mod db;
 pub mod embedded;
 pub mod error;
+pub mod guard;
 pub mod http;

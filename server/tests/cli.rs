@@ -74,14 +74,17 @@ async fn with_a_database_url_it_serves_that_database_and_stops_on_sigterm(_: PgP
     cmd.args(["serve", "--addr", &addr.to_string(), "--data-dir"])
         .arg(data.path())
         .env("DATABASE_URL", url_of(&options));
-    let mut child = cmd.spawn().unwrap();
-    wait_for_ok(&mut child, addr, "/readyz", QUICK);
+    let mut server = Spawned::new(&mut cmd);
+    wait_for_ok(server.child(), addr, "/readyz", QUICK);
     assert_eq!(get(addr, "/healthz").unwrap().0, 200);
-    let (status, body) = get(addr, "/").unwrap();
+    // An empty database: pages lead to the first-run screen, which the server renders.
+    let (status, _) = get(addr, "/").unwrap();
+    assert!((300..400).contains(&status), "expected a redirect, got {status}");
+    let (status, body) = get(addr, "/welcome").unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("Welcome to Pipeline"), "{body}");
     assert!(!data.path().join("postgres").exists(), "an embedded cluster was created despite DATABASE_URL");
-    assert!(terminate(child, QUICK).success(), "SIGTERM should end the server with success");
+    assert!(terminate(server.take(), QUICK).success(), "SIGTERM should end the server with success");
 }
 
 #[sqlx::test(migrations = false)]

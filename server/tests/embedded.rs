@@ -38,9 +38,9 @@ fn without_a_database_url_the_server_runs_and_stops_its_own_database() {
     let addr = free_addr();
     let mut cmd = server();
     cmd.args(["serve", "--addr", &addr.to_string(), "--data-dir"]).arg(data.path());
-    let mut child = cmd.spawn().unwrap();
-    wait_for_ok(&mut child, addr, "/readyz", Duration::from_secs(90));
+    let mut server = Spawned::new(&mut cmd);
+    wait_for_ok(server.child(), addr, "/readyz", Duration::from_secs(90));
     assert!(pg_is_running(data.path()));
-    assert!(terminate(child, Duration::from_secs(60)).success());
+    assert!(terminate(server.take(), Duration::from_secs(60)).success());
     assert!(!pg_is_running(data.path()), "the embedded database outlived the server");
 }

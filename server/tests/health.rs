@@ -11,7 +11,7 @@ fn state(pool: PgPool) -> AppState {
 }
 
 async fn get(pool: PgPool, path: &str) -> (u16, serde_json::Value) {
-    let response = server::http::router(state(pool))
+    let response = server::http::router(state(pool), Default::default())
         .oneshot(Request::get(path).body(Body::empty()).unwrap())
         .await
         .unwrap();

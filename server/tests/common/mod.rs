@@ -1,6 +1,8 @@
 //! Helpers for tests that run the real `server` binary.
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod app;
+
 use std::{
     io::{Read, Write},
     net::{SocketAddr, TcpListener, TcpStream},
@@ -47,6 +49,33 @@ pub fn get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
     let status = response.split_whitespace().nth(1)?.parse().ok()?;
     let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     Some((status, body))
+}
+
+/// A spawned server that is killed if the test ends early (a failed assertion must not leave
+/// it running, holding the test runner's output open).
+pub struct Spawned(Option<Child>);
+
+impl Spawned {
+    pub fn new(cmd: &mut Command) -> Self {
+        Self(Some(cmd.spawn().expect("spawn server")))
+    }
+
+    pub fn child(&mut self) -> &mut Child {
+        self.0.as_mut().expect("running")
+    }
+
+    pub fn take(mut self) -> Child {
+        self.0.take().expect("running")
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// Polls `path` until it answers 200.

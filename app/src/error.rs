@@ -1,0 +1,177 @@
+//! The one error type of every server function and operation. It crosses to the browser, so the
+//! UI can show a field's message next to the field, and it maps to an HTTP status on the way out.
+
+use std::collections::BTreeMap;
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// 422: the input breaks a rule; messages per field (form field name -> sentence).
+    #[error("{}", summary(.0))]
+    Validation(BTreeMap<String, String>),
+    /// 401: nobody is signed in (or the session expired).
+    #[error("Please sign in.")]
+    Unauthorized,
+    /// 403: signed in, but this user's role may not do this.
+    #[error("You do not have access to this.")]
+    Forbidden,
+    /// 404: does not exist — or exists outside the user's scope (never leak which).
+    #[error("Not found.")]
+    NotFound,
+    /// 409: someone else changed it first, or it clashes with existing data.
+    #[error("{0}")]
+    Conflict(String),
+    /// 429: too many attempts.
+    #[error("Too many attempts. Try again in {0} s.")]
+    RateLimited(u64),
+    /// 500: logged on the server with the request id; the user gets an apology, not details.
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    /// The request never reached our code (network, decoding): said plainly.
+    #[error("The server could not be reached. Check your connection and try again.")]
+    Transport(String),
+}
+
+fn summary(fields: &BTreeMap<String, String>) -> String {
+    match fields.len() {
+        0 => "Please check the form.".into(),
+        1 => fields.values().next().cloned().unwrap_or_default(),
+        _ => "Please correct the highlighted fields.".into(),
+    }
+}
+
+impl AppError {
+    /// A validation error on one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(BTreeMap::from([(field.to_owned(), message.into())]))
+    }
+
+    /// The message for a form field, if this error names it.
+    pub fn message_for(&self, field: &str) -> Option<String> {
+        match self {
+            Self::Validation(fields) => fields.get(field).cloned(),
+            _ => None,
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Validation(_) => 422,
+            Self::Unauthorized => 401,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
+            Self::Conflict(_) => 409,
+            Self::RateLimited(_) => 429,
+            Self::Internal | Self::Transport(_) => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // Bad arguments (a forged or malformed form post) are the caller's mistake.
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::Deserialization(msg) => {
+                Self::field("form", format!("The form could not be read: {msg}"))
+            }
+            other => Self::Transport(other.to_string()),
+        }
+    }
+}
+
+/// Accumulates field errors while validating a form; `finish` turns them into one error.
+#[derive(Default, Debug)]
+pub struct FieldErrors(BTreeMap<String, String>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.entry(field.to_owned()).or_insert_with(|| message.into());
+    }
+
+    pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) {
+        if !ok {
+            self.add(field, message);
+        }
+    }
+
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.0.is_empty() { Ok(()) } else { Err(AppError::Validation(self.0)) }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use super::AppError;
+
+    impl AppError {
+        /// Logs an unexpected failure (with the request's span, hence its request id) and hides
+        /// the details from the user.
+        pub fn internal(context: &str, error: impl std::fmt::Display) -> Self {
+            tracing::error!(%error, "{context}");
+            Self::Internal
+        }
+
+        /// Sets the HTTP status of the current server-function response to match this error.
+        pub fn respond(self) -> Self {
+            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                if let Ok(status) = axum::http::StatusCode::from_u16(self.status()) {
+                    response.set_status(status);
+                }
+            }
+            self
+        }
+    }
+
+    impl From<sqlx::Error> for AppError {
+        fn from(e: sqlx::Error) -> Self {
+            if let sqlx::Error::RowNotFound = e {
+                return Self::NotFound;
+            }
+            Self::internal("database error", e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_field_error_reads_as_its_message() {
+        let e = AppError::field("email", "Enter an email address.");
+        assert_eq!(e.to_string(), "Enter an email address.");
+        assert_eq!(e.message_for("email").as_deref(), Some("Enter an email address."));
+        assert_eq!(e.message_for("name"), None);
+        assert_eq!(e.status(), 422);
+    }
+
+    #[test]
+    fn field_errors_keep_the_first_message_per_field() {
+        let mut errors = FieldErrors::default();
+        errors.check(true, "a", "never");
+        errors.add("b", "first");
+        errors.add("b", "second");
+        errors.add("c", "other");
+        let e = errors.finish().unwrap_err();
+        assert_eq!(e.message_for("b").as_deref(), Some("first"));
+        assert_eq!(e.to_string(), "Please correct the highlighted fields.");
+        assert!(FieldErrors::default().finish().is_ok());
+    }
+
+    #[test]
+    fn statuses_follow_http_meaning() {
+        assert_eq!(AppError::Unauthorized.status(), 401);
+        assert_eq!(AppError::Forbidden.status(), 403);
+        assert_eq!(AppError::NotFound.status(), 404);
+        assert_eq!(AppError::Conflict("x".into()).status(), 409);
+        assert_eq!(AppError::RateLimited(3).status(), 429);
+        assert_eq!(AppError::RateLimited(3).to_string(), "Too many attempts. Try again in 3 s.");
+    }
+}

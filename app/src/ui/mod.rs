@@ -1,0 +1,54 @@
+//! Shared widgets: form messages and page-level states.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// The last error of a server action, if any.
+pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<AppError>>
+where
+    I: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(|r: Result<O, AppError>| r.err()))
+}
+
+/// The message for one field, shown under it and announced to screen readers.
+#[component]
+pub fn FieldMessage(#[prop(into)] error: Signal<Option<AppError>>, field: &'static str) -> impl IntoView {
+    let id = format!("{field}-error");
+    move || {
+        error.get().and_then(|e| e.message_for(field)).map(|msg| {
+            view! { <p class="field-error" id=id.clone() role="alert">{msg}</p> }
+        })
+    }
+}
+
+/// An error that is not about one field (or a whole-form one), shown above the buttons.
+#[component]
+pub fn FormMessage(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error.get().and_then(|e| match &e {
+            AppError::Validation(fields) => fields.get("form").cloned(),
+            other => Some(other.to_string()),
+        })
+        .map(|msg| view! { <p class="form-error" role="alert">{msg}</p> })
+    }
+}
+
+/// Whether a field has an error, for `aria-invalid`.
+pub fn invalid(error: Signal<Option<AppError>>, field: &'static str) -> impl Fn() -> &'static str + Copy {
+    move || if error.get().and_then(|e| e.message_for(field)).is_some() { "true" } else { "false" }
+}
+
+/// Shown instead of a page a user may not open.
+#[component]
+pub fn Forbidden() -> impl IntoView {
+    view! {
+        <section class="card empty-state">
+            <h1>"No access"</h1>
+            <p>"Your role does not allow this page. Ask an admin if you need it."</p>
+            <p><a href="/">"Back to Home"</a></p>
+        </section>
+    }
+}
