@@ -3,3 +3,4 @@
 
 pub mod date_formula;
 pub mod entries;
+pub mod setup;
