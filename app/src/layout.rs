@@ -58,9 +58,17 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage/>
                     <Route path=path!("board") view=|| view! { <Planned title="Board"/> }/>
                     <Route path=path!("opportunities") view=|| view! { <Planned title="Opportunities"/> }/>
-                    <Route path=path!("contacts") view=|| view! { <Planned title="Contacts"/> }/>
+                    <Route path=path!("contacts") view=crate::contacts::ContactsPage/>
+                    <Route path=path!("contacts/new") view=crate::contacts::NewContactPage/>
+                    <Route path=path!("contacts/:id") view=crate::contacts::ContactPage/>
                     <Route path=path!("dashboard") view=|| view! { <Planned title="Dashboard"/> }/>
-                    <Route path=path!("setup") view=UsersPage/>
+                    <Route path=path!("setup") view=crate::setup::SetupHome/>
+                    <Route path=path!("setup/cycles") view=crate::setup::CyclesPage/>
+                    <Route path=path!("setup/cycles/:code") view=crate::setup::CyclePage/>
+                    <Route path=path!("setup/close-codes") view=crate::setup::CloseCodesPage/>
+                    <Route path=path!("setup/activities") view=crate::setup::ActivitiesPage/>
+                    <Route path=path!("setup/salespeople") view=crate::people::SalespeoplePage/>
+                    <Route path=path!("setup/teams") view=crate::people::TeamsPage/>
                     <Route path=path!("setup/users") view=UsersPage/>
                     <Route path=path!("profile") view=ProfilePage/>
                 </ParentRoute>

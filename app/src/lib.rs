@@ -2,12 +2,15 @@
 //! into the wasm client. One folder per feature; pure rules live in `domain`.
 
 pub mod auth;
+pub mod contacts;
 pub mod domain;
 pub mod error;
 pub mod home;
 pub mod layout;
+pub mod people;
 #[cfg(feature = "ssr")]
 pub mod security;
+pub mod setup;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod ui;

@@ -35,7 +35,7 @@ test("a salesperson sees no Setup and cannot open it by URL", async ({ page }, i
   const nav = page.getByRole("navigation", { name: "Main" });
   const menu = page.getByRole("button", { name: "Menu" });
   if (await menu.isVisible()) await menu.click();
-  await expect(nav.getByRole("link", { name: "Board" })).toBeVisible();
+  await expect(nav.getByRole("link", { name: "Board", exact: true })).toBeVisible();
   await expect(nav.getByRole("link", { name: "Setup" })).toHaveCount(0);
 
   const response = await page.goto("/setup/users");

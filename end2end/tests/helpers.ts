@@ -32,3 +32,15 @@ export function failOnConsoleErrors(page: Page) {
   page.on("pageerror", (e) => errors.push(String(e)));
   return () => expect(errors, "console errors").toEqual([]);
 }
+
+/**
+ * Checks the page with axe-core for the accessibility rules we hold ourselves to: every control
+ * and link has an accessible name, labels match, ARIA is valid, landmarks and headings make sense.
+ * (Colour contrast is judged by eye in the screenshots.)
+ */
+export async function expectAccessible(page: Page) {
+  const { default: AxeBuilder } = await import("@axe-core/playwright");
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).disableRules(["color-contrast"]).analyze();
+  const problems = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  expect(problems, "accessibility violations").toEqual([]);
+}

@@ -36,7 +36,7 @@ test("the navigation reaches every section", async ({ page, isMobile }, info) =>
     await expect(page.getByRole("button", { name: "Menu" })).toBeHidden();
   }
   for (const section of ["Board", "Opportunities", "Contacts", "Dashboard", "Setup"]) {
-    await expect(nav.getByRole("link", { name: section })).toBeVisible();
+    await expect(nav.getByRole("link", { name: section, exact: true })).toBeVisible();
   }
   await nav.getByRole("link", { name: "Contacts" }).click();
   await expect(page).toHaveURL(/\/contacts$/);

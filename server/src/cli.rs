@@ -28,6 +28,8 @@ pub enum Command {
     /// Create a user (e.g. the first admin). The password is read from the first line of
     /// standard input, or from PIPELINE_NEW_PASSWORD.
     CreateUser(CreateUserArgs),
+    /// Load realistic demo data in bulk (deterministic for a given --seed).
+    Seed(crate::seed::SeedArgs),
 }
 
 #[derive(Debug, Args)]
@@ -142,6 +144,7 @@ pub fn main() -> ExitCode {
             Command::Serve => serve(&cli.config).await,
             Command::Migrate => migrate(&cli.config).await,
             Command::CreateUser(args) => create_user(&cli.config, args).await,
+            Command::Seed(args) => seed(&cli.config, args).await,
         }
     });
     match result {
@@ -157,6 +160,14 @@ async fn migrate(config: &Config) -> Result<(), StartupError> {
     let db = Database::open(config).await?;
     tracing::info!(version = db::latest_migration(), "database is up to date");
     db.close().await
+}
+
+async fn seed(config: &Config, args: crate::seed::SeedArgs) -> Result<(), StartupError> {
+    let db = Database::open(config).await?;
+    let result = crate::seed::seed(&db.pool, &args).await;
+    db.close().await?;
+    println!("{}", result?);
+    Ok(())
 }
 
 async fn create_user(config: &Config, args: CreateUserArgs) -> Result<(), StartupError> {

@@ -6,3 +6,4 @@ pub mod embedded;
 pub mod error;
 pub mod guard;
 pub mod http;
+pub mod seed;

@@ -52,3 +52,19 @@ pub fn Forbidden() -> impl IntoView {
         </section>
     }
 }
+
+/// Counts the action's successful completions: key a resource on this (not on `version()`) so
+/// a refused form is not re-rendered, and the user keeps what they typed next to the messages.
+pub fn successes<I, O>(action: ServerAction<I>) -> Signal<usize>
+where
+    I: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    let count = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(_))) {
+            count.update(|c| *c += 1);
+        }
+    });
+    count.into()
+}

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     auth::Role,
     error::AppError,
-    ui::{FieldMessage, FormMessage, Forbidden, action_error, invalid},
+    ui::{FieldMessage, FormMessage, Forbidden, action_error, invalid, successes},
 };
 use api::{CreateUser, SetUserActive, SetUserRole, list_users};
 
@@ -37,11 +37,13 @@ pub fn UsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let set_role = ServerAction::<SetUserRole>::new();
     let set_active = ServerAction::<SetUserActive>::new();
+    let changes = [successes(create), successes(set_role), successes(set_active)];
     let overview = Resource::new(
-        move || (create.version().get(), set_role.version().get(), set_active.version().get()),
+        move || changes.map(|c| c.get()),
         |_| list_users(),
     );
     let create_error = action_error(create);
+    let me = crate::layout::use_me();
     let change_error = Signal::derive(move || {
         action_error(set_role).get().or_else(|| action_error(set_active).get())
     });
@@ -54,6 +56,7 @@ pub fn UsersPage() -> impl IntoView {
                 Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 Ok(o) => view! {
                     <h1>"Users"</h1>
+                    <crate::setup::SetupTabs/>
                     <p class="lead">"Who can sign in, and what their role lets them do."</p>
                     <FormMessage error=change_error/>
                     <div class="table-wrap">
@@ -63,7 +66,10 @@ pub fn UsersPage() -> impl IntoView {
                                 <th scope="col">"Salesperson"</th><th scope="col">"Status"</th><th scope="col"><span class="sr-only">"Actions"</span></th>
                             </tr></thead>
                             <tbody>
-                                {o.users.into_iter().map(|u| user_row(u, set_role, set_active)).collect_view()}
+                                {o.users.into_iter().map(|u| {
+                                    let is_me = me.get_untracked().is_some_and(|m| m.id == u.id);
+                                    user_row(u, is_me, set_role, set_active)
+                                }).collect_view()}
                             </tbody>
                         </table>
                     </div>
@@ -117,7 +123,7 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
-fn user_row(u: UserListItem, set_role: ServerAction<SetUserRole>, set_active: ServerAction<SetUserActive>) -> impl IntoView {
+fn user_row(u: UserListItem, is_me: bool, set_role: ServerAction<SetUserRole>, set_active: ServerAction<SetUserActive>) -> impl IntoView {
     let role_id = format!("role-{}", u.id);
     let name = u.display_name.clone();
     view! {
@@ -139,13 +145,16 @@ fn user_row(u: UserListItem, set_role: ServerAction<SetUserRole>, set_active: Se
             <td data-label="Salesperson">{u.salesperson.clone().unwrap_or_else(|| "—".into())}</td>
             <td data-label="Status">{if u.active { "Active" } else { "Deactivated" }}</td>
             <td>
-                <ActionForm action=set_active attr:class="inline-form">
-                    <input type="hidden" name="user_id" value=u.id.to_string()/>
-                    <input type="hidden" name="active" value=(!u.active).to_string()/>
-                    <button class="button secondary small" type="submit">
-                        {format!("{} {}", if u.active { "Deactivate" } else { "Reactivate" }, u.display_name)}
-                    </button>
-                </ActionForm>
+                // Nobody deactivates themselves (the server refuses it too).
+                {(!is_me).then(|| view! {
+                    <ActionForm action=set_active attr:class="inline-form">
+                        <input type="hidden" name="user_id" value=u.id.to_string()/>
+                        <input type="hidden" name="active" value=(!u.active).to_string()/>
+                        <button class="button secondary small" type="submit">
+                            {format!("{} {}", if u.active { "Deactivate" } else { "Reactivate" }, u.display_name)}
+                        </button>
+                    </ActionForm>
+                })}
             </td>
         </tr>
     }
