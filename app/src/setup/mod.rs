@@ -135,7 +135,7 @@ fn loaded<T: 'static, V: IntoView + 'static>(result: Result<T, AppError>, ok: im
 
 #[component]
 pub fn SetupHome() -> impl IntoView {
-    let cycles = Resource::new(|| (), |_| list_cycles());
+    let cycles = Resource::new_blocking(|| (), |_| list_cycles());
     view! {
         <Title text="Setup · Pipeline"/>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -182,7 +182,7 @@ pub fn CyclesPage() -> impl IntoView {
     let create = ServerAction::<CreateCycle>::new();
     let error = action_error(create);
     let created = successes(create);
-    let cycles = Resource::new(move || created.get(), |_| list_cycles());
+    let cycles = Resource::new_blocking(move || created.get(), |_| list_cycles());
     view! {
         <Title text="Sales cycles · Setup · Pipeline"/>
         <Transition fallback=|| view! { <p class="muted">"Loading sales cycles…"</p> }>
@@ -251,7 +251,7 @@ pub fn CyclePage() -> impl IntoView {
     let moved = ServerAction::<MoveStage>::new();
     let remove = ServerAction::<DeleteStage>::new();
     let changes = [successes(update), successes(save), successes(moved), successes(remove)];
-    let cycle = Resource::new(move || (code(), changes.map(|c| c.get())), |(code, _)| get_cycle(code));
+    let cycle = Resource::new_blocking(move || (code(), changes.map(|c| c.get())), |(code, _)| get_cycle(code));
     let update_error = action_error(update);
     let save_error = action_error(save);
     let (move_error, remove_error, delete_error) = (action_error(moved), action_error(remove), action_error(delete));
@@ -266,17 +266,21 @@ pub fn CyclePage() -> impl IntoView {
                 let next_number = c.stages.iter().map(|s| s.stage).max().unwrap_or(0) + 1;
                 let activities = c.activities.clone();
                 let cycle_code = c.code.clone();
+                let (code_update, code_add, code_delete) = (c.code.clone(), c.code.clone(), c.code.clone());
+                let delete_label = format!("Delete sales cycle {}", c.code);
+                let title = format!("{} · {}", c.code, c.description);
+                let description = c.description.clone();
                 view! {
                     <p class="breadcrumb"><a href="/setup/cycles">"Sales cycles"</a></p>
-                    <h1>{format!("{} · {}", c.code, c.description)}</h1>
+                    <h1>{title}</h1>
                     <section class="card" aria-labelledby="cycle-heading">
                         <h2 id="cycle-heading">"Cycle"</h2>
                         <ActionForm action=update attr:class="form-grid">
-                            <input type="hidden" name="code" value=c.code.clone()/>
+                            <input type="hidden" name="code" value=code_update/>
                             <input type="hidden" name="version" value=c.version.to_string()/>
                             <div class="field">
                                 <label for="edit-description">"Description"</label>
-                                <input id="edit-description" name="description" maxlength="100" value=c.description.clone()
+                                <input id="edit-description" name="description" maxlength="100" value=description
                                     aria-invalid=invalid(update_error, "description")/>
                                 <FieldMessage error=update_error field="description"/>
                             </div>
@@ -313,7 +317,7 @@ pub fn CyclePage() -> impl IntoView {
                     <section class="card" aria-labelledby="new-stage-heading">
                         <h2 id="new-stage-heading">"Add a stage"</h2>
                         <ActionForm action=save attr:class="form-grid">
-                            <input type="hidden" name="cycle_code" value=c.code.clone()/>
+                            <input type="hidden" name="cycle_code" value=code_add/>
                             <StageFields prefix="new" stage=None next_number=next_number activities=c.activities.clone() error=save_error/>
                             <FormMessage error=save_error/>
                             <div class="form-actions">
@@ -325,8 +329,8 @@ pub fn CyclePage() -> impl IntoView {
                         <h2 id="delete-heading">"Delete this cycle"</h2>
                         <p class="muted">"Only possible while no opportunity has used it. Otherwise block it."</p>
                         <ActionForm action=delete>
-                            <input type="hidden" name="code" value=c.code.clone()/>
-                            <button class="button danger" type="submit">{format!("Delete sales cycle {}", c.code)}</button>
+                            <input type="hidden" name="code" value=code_delete/>
+                            <button class="button danger" type="submit">{delete_label}</button>
                         </ActionForm>
                     </section>
                 }
@@ -363,6 +367,11 @@ fn StageItem(
         if stage.date_formula.is_empty() { String::new() } else { format!(" · Closing date {}", stage.date_formula) },
         stage.activity_code.as_ref().map(|a| format!(" · Activity {a}")).unwrap_or_default(),
     );
+    let (id_up, id_down, id_delete, id_edit) = (id.clone(), id.clone(), id.clone(), id.clone());
+    let (up_label, down_label, delete_label) =
+        (format!("Move {name} up"), format!("Move {name} down"), format!("Delete stage {name}"));
+    let (edit_summary, save_label) = (format!("Edit stage {name}"), format!("Save stage {name}"));
+    let prefix = format!("stage-{id}");
     view! {
         <li class="card stage">
             <div class="stage-head">
@@ -374,29 +383,29 @@ fn StageItem(
                 </div>
                 <div class="stage-actions">
                     <ActionForm action=moved attr:class="inline-form">
-                        <input type="hidden" name="id" value=id.clone()/>
+                        <input type="hidden" name="id" value=id_up/>
                         <input type="hidden" name="direction" value="up"/>
-                        <button class="button secondary small" type="submit" disabled=first aria-label=format!("Move {name} up")>"↑"</button>
+                        <button class="button secondary small" type="submit" disabled=first aria-label=up_label>"↑"</button>
                     </ActionForm>
                     <ActionForm action=moved attr:class="inline-form">
-                        <input type="hidden" name="id" value=id.clone()/>
+                        <input type="hidden" name="id" value=id_down/>
                         <input type="hidden" name="direction" value="down"/>
-                        <button class="button secondary small" type="submit" disabled=last aria-label=format!("Move {name} down")>"↓"</button>
+                        <button class="button secondary small" type="submit" disabled=last aria-label=down_label>"↓"</button>
                     </ActionForm>
                     <ActionForm action=remove attr:class="inline-form">
-                        <input type="hidden" name="id" value=id.clone()/>
-                        <button class="button secondary small" type="submit" aria-label=format!("Delete stage {name}")>"Delete"</button>
+                        <input type="hidden" name="id" value=id_delete/>
+                        <button class="button secondary small" type="submit" aria-label=delete_label>"Delete"</button>
                     </ActionForm>
                 </div>
             </div>
             <details>
-                <summary>{format!("Edit stage {name}")}</summary>
+                <summary>{edit_summary}</summary>
                 <ActionForm action=save attr:class="form-grid">
                     <input type="hidden" name="cycle_code" value=cycle_code/>
-                    <input type="hidden" name="id" value=id.clone()/>
-                    <StageFields prefix=format!("stage-{id}") stage=Some(stage.clone()) next_number=stage.stage activities=activities error=error/>
+                    <input type="hidden" name="id" value=id_edit/>
+                    <StageFields prefix=prefix stage=Some(stage.clone()) next_number=stage.stage activities=activities error=error/>
                     <div class="form-actions">
-                        <button class="button" type="submit">{format!("Save stage {name}")}</button>
+                        <button class="button" type="submit">{save_label}</button>
                     </div>
                 </ActionForm>
             </details>
@@ -486,7 +495,7 @@ pub fn CloseCodesPage() -> impl IntoView {
     let error = action_error(create);
     let remove_error = action_error(remove);
     let changes = [successes(create), successes(remove)];
-    let codes = Resource::new(move || changes.map(|c| c.get()), |_| list_close_codes());
+    let codes = Resource::new_blocking(move || changes.map(|c| c.get()), |_| list_close_codes());
     view! {
         <Title text="Close codes · Setup · Pipeline"/>
         <Transition fallback=|| view! { <p class="muted">"Loading close codes…"</p> }>
@@ -557,7 +566,7 @@ pub fn ActivitiesPage() -> impl IntoView {
     let (remove_error, drop_error) = (action_error(remove), action_error(drop_step));
     let row_error = Signal::derive(move || remove_error.get().or_else(|| drop_error.get()));
     let changes = [successes(create), successes(remove), successes(add), successes(drop_step)];
-    let activities = Resource::new(move || changes.map(|c| c.get()), |_| list_activities());
+    let activities = Resource::new_blocking(move || changes.map(|c| c.get()), |_| list_activities());
     view! {
         <Title text="Activities · Setup · Pipeline"/>
         <Transition fallback=|| view! { <p class="muted">"Loading activities…"</p> }>
@@ -623,47 +632,55 @@ fn ActivityCard(
         }
         .into_any()
     };
+    let (region, title, add_summary, delete_label) = (
+        format!("Activity {}", a.code),
+        format!("{} · {}", a.code, a.description),
+        format!("Add a step to {}", a.code),
+        format!("Delete activity {}", a.code),
+    );
+    let (aid_add, aid_delete) = (aid.clone(), aid.clone());
+    let field = move |name: &str| format!("{name}-{aid}");
     view! {
-        <section class="card activity" aria-label=format!("Activity {}", a.code)>
-            <h2>{format!("{} · {}", a.code, a.description)}</h2>
+        <section class="card activity" aria-label=region>
+            <h2>{title}</h2>
             <p class="muted">{format!("Used by {} stage(s).", a.used_by)}</p>
             {steps}
             <details>
-                <summary>{format!("Add a step to {}", a.code)}</summary>
+                <summary>{add_summary}</summary>
                 <ActionForm action=add attr:class="form-grid">
-                    <input type="hidden" name="activity_id" value=aid.clone()/>
+                    <input type="hidden" name="activity_id" value=aid_add/>
                     <div class="field">
-                        <label for=format!("kind-{aid}")>"Type"</label>
-                        <select id=format!("kind-{aid}") name="kind">
+                        <label for=field("kind")>"Type"</label>
+                        <select id=field("kind") name="kind">
                             <option value="task">"Task"</option>
                             <option value="phone_call">"Phone call"</option>
                             <option value="meeting">"Meeting"</option>
                         </select>
                     </div>
                     <div class="field">
-                        <label for=format!("step-description-{aid}")>"Description"</label>
-                        <input id=format!("step-description-{aid}") name="description" required maxlength="100"/>
+                        <label for=field("step-description")>"Description"</label>
+                        <input id=field("step-description") name="description" required maxlength="100"/>
                         <FieldMessage error=step_error field="description"/>
                     </div>
                     <div class="field">
-                        <label for=format!("priority-{aid}")>"Priority"</label>
-                        <select id=format!("priority-{aid}") name="priority">
+                        <label for=field("priority")>"Priority"</label>
+                        <select id=field("priority") name="priority">
                             <option value="low">"Low"</option>
                             <option value="normal" selected=true>"Normal"</option>
                             <option value="high">"High"</option>
                         </select>
                     </div>
                     <div class="field">
-                        <label for=format!("step-formula-{aid}")>"Due date formula"</label>
-                        <input id=format!("step-formula-{aid}") name="date_formula" maxlength="50" placeholder="e.g. 2D"/>
+                        <label for=field("step-formula")>"Due date formula"</label>
+                        <input id=field("step-formula") name="date_formula" maxlength="50" placeholder="e.g. 2D"/>
                         <FieldMessage error=step_error field="date_formula"/>
                     </div>
                     <div class="form-actions"><button class="button" type="submit">"Add step"</button></div>
                 </ActionForm>
             </details>
             <ActionForm action=remove attr:class="inline-form">
-                <input type="hidden" name="id" value=aid.clone()/>
-                <button class="button secondary small" type="submit">{format!("Delete activity {}", a.code)}</button>
+                <input type="hidden" name="id" value=aid_delete/>
+                <button class="button secondary small" type="submit">{delete_label}</button>
             </ActionForm>
         </section>
     }

@@ -38,7 +38,7 @@ pub fn UsersPage() -> impl IntoView {
     let set_role = ServerAction::<SetUserRole>::new();
     let set_active = ServerAction::<SetUserActive>::new();
     let changes = [successes(create), successes(set_role), successes(set_active)];
-    let overview = Resource::new(
+    let overview = Resource::new_blocking(
         move || changes.map(|c| c.get()),
         |_| list_users(),
     );
