@@ -474,6 +474,7 @@ pub fn NewContactPage() -> impl IntoView {
 // ---- Contact card ----------------------------------------------------------------------------
 
 type FormOptions = Resource<Result<(Vec<CompanyOption>, AssignOptions), AppError>>;
+type Card = Resource<Result<ContactDetail, AppError>>;
 
 #[component]
 pub fn ContactPage() -> impl IntoView {
@@ -485,7 +486,7 @@ pub fn ContactPage() -> impl IntoView {
     // Reloads after each successful save; an error keeps what the user typed.
     let saved = Memo::new(move |_| update.value().get().and_then(|r| r.ok()));
     // Blocking: the status (404) and the title are set before the page is sent.
-    let contact = Resource::new_blocking(move || (id.get(), saved.get()), |(id, _)| get_contact(Some(id)));
+    let contact: Card = Resource::new_blocking(move || (id.get(), saved.get()), |(id, _)| get_contact(Some(id)));
     let options: FormOptions = Resource::new(
         || (),
         |_| async move {
@@ -508,7 +509,7 @@ pub fn ContactPage() -> impl IntoView {
                 }.into_any(),
                 Ok(c) => {
                     let just_saved = saved.get_untracked().is_some_and(|s| s.id == c.id && s.version == c.version);
-                    contact_card(c, just_saved, update, error, options)
+                    contact_card(c, just_saved, update, error, options, contact)
                 }
             })}
         </Transition>
@@ -521,6 +522,7 @@ fn contact_card(
     update: ServerAction<UpdateContact>,
     error: Signal<Option<AppError>>,
     options: FormOptions,
+    contact: Card,
 ) -> AnyView {
     let title = format!("{} · Contacts · Pipeline", c.name);
     let meta = format!("{} · {}", c.no, c.kind.label());
@@ -557,7 +559,7 @@ fn contact_card(
     let salesperson = c.salesperson_name.clone().unwrap_or_else(|| "Unassigned".into());
     let added = c.created_at.format("%Y-%m-%d").to_string();
     let persons = (!is_person).then(|| persons_section(&c));
-    let edit = c.can_change.then(|| edit_section(&c, update, error, options));
+    let edit = c.can_change.then(|| edit_section(&c, update, error, options, contact));
     let name = c.name;
 
     view! {
@@ -634,6 +636,7 @@ fn edit_section(
     update: ServerAction<UpdateContact>,
     error: Signal<Option<AppError>>,
     options: FormOptions,
+    contact: Card,
 ) -> impl IntoView + use<> {
     let draft = StoredValue::new(Draft::of(c));
     let (id, version) = (c.id, c.version);
@@ -643,6 +646,12 @@ fn edit_section(
     );
     // Left open after a failed save, so the messages next to the fields stay in view.
     let open = move || error.get().is_some();
+    // Someone else saved first: offer their version (the user's typing is discarded on request).
+    let stale = move || matches!(error.get(), Some(AppError::Conflict(_)));
+    let reload = move |_| {
+        update.clear();
+        contact.refetch();
+    };
     view! {
         <details class="card edit-card" open=open>
             <summary>"Edit contact"</summary>
@@ -665,6 +674,11 @@ fn edit_section(
                                     <button class="button" type="submit" disabled=move || update.pending().get()>
                                         {move || if update.pending().get() { "Saving…" } else { "Save changes" }}
                                     </button>
+                                    <Show when=stale>
+                                        <button class="button secondary" type="button" on:click=reload>
+                                            "Load the latest version"
+                                        </button>
+                                    </Show>
                                 </div>
                             </ActionForm>
                         }.into_any()
