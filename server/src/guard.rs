@@ -92,6 +92,27 @@ pub fn is_same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
+/// Server functions answer their own errors with the right status (`AppError::respond`), but
+/// arguments that cannot even be decoded (a forged `id=abc`) are answered by server_fn itself with
+/// 500. Those carry our `Validation` error: they are the caller's mistake, so say 422.
+pub async fn bad_arguments_are_422(req: Request, next: Next) -> Response {
+    let is_server_fn = req.uri().path().starts_with("/api/");
+    let response = next.run(req).await;
+    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response();
+    };
+    let is_validation = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .is_ok_and(|v| v.get("Validation").is_some());
+    if is_validation {
+        parts.status = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 /// Headers every response carries. HTML pages get their nonce-bearing CSP from the app shell;
 /// everything else gets a policy that allows nothing to run.
 pub async fn security_headers(req: Request, next: Next) -> Response {

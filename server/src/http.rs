@@ -74,6 +74,7 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .layer(from_fn(guard::absolute_session_expiry))
         .layer(auth)
         .layer(from_fn(guard::refuse_cross_site))
+        .layer(from_fn(guard::bad_arguments_are_422))
         .with_state(state.clone());
 
     // Static assets skip sessions and sign-in: nothing secret, and no database round trip.

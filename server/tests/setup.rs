@@ -192,6 +192,23 @@ async fn deleting_stages_and_cycles(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn malformed_arguments_are_the_callers_mistake_not_a_server_error(pool: PgPool) {
+    let mut b = admin(&pool).await;
+    for (endpoint, form) in [
+        ("setup/stage_move", vec![("id", "abc"), ("direction", "up")]),
+        ("setup/stage_delete", vec![("id", "1; drop table users")]),
+        ("setup/cycle_update", vec![("code", "STANDARD"), ("description", ""), ("method", "add"), ("version", "x")]),
+        ("setup/step_add", vec![("kind", "task")]),
+    ] {
+        let r = b.call(endpoint, &form).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{endpoint}: {}", r.body);
+        assert!(r.body.contains("The form could not be read"), "{}", r.body);
+    }
+    let users: i64 = sqlx::query_scalar("select count(*) from users").fetch_one(&pool).await.unwrap();
+    assert_eq!(users, 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn setup_is_for_admins_only(pool: PgPool) {
     user(&pool, "mia@example.com", "manager", None).await;
     user(&pool, "sam@example.com", "salesperson", None).await;
