@@ -53,12 +53,13 @@ count() { grep -Eo "$1" "$2" | awk '{s+=$1} END {print s+0}' || true; }
 rust_passed=$(count '[0-9]+ passed' "$LOGS/cargo.log")
 rust_failed=$(count '[0-9]+ failed' "$LOGS/cargo.log")
 e2e_passed=$(count '^ *[0-9]+ passed' "$LOGS/e2e.log")
-e2e_failed=$(count '^ *[0-9]+ (failed|flaky)' "$LOGS/e2e.log")
+e2e_failed=$(count '^ *[0-9]+ failed' "$LOGS/e2e.log")
+e2e_flaky=$(count '^ *[0-9]+ flaky' "$LOGS/e2e.log")
 # A runner that failed without counting a failed test (e.g. a compile error) still fails the run.
 if [ "$rust_status" != 0 ] && [ "$rust_failed" = 0 ]; then rust_failed=1; fi
 if [ "$e2e_status" != 0 ] && [ "$e2e_failed" = 0 ]; then e2e_failed=1; fi
 step "Summary"
 note "Rust (unit + database): $rust_passed passed, $rust_failed failed"
-note "Browser (Playwright):   $e2e_passed passed, $e2e_failed failed"
+note "Browser (Playwright):   $e2e_passed passed, $e2e_failed failed, $e2e_flaky flaky (passed on retry)"
 echo "$((rust_passed + e2e_passed)) passed, $((rust_failed + e2e_failed)) failed"
 [ "$rust_status" = 0 ] && [ "$e2e_status" = 0 ]

@@ -51,8 +51,44 @@ test("the admin sees Setup with the users", async ({ page }, info) => {
   const menu = page.getByRole("button", { name: "Menu" });
   if (await menu.isVisible()) await menu.click();
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Setup" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Setup" })).toBeVisible();
+  await page.getByRole("navigation", { name: "Setup" }).getByRole("link", { name: "Users" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Users" })).toBeVisible();
   await expect(page.getByRole("cell", { name: SELLER.email })).toBeVisible();
   await screenshot(page, info.project.name, "setup-users");
   check();
+});
+
+test("a salesperson cannot open another team's contact by its address", async ({ page, browser }, info) => {
+  // The admin creates a salesperson and a company that belongs to them (not to Sam's teams).
+  const code = `OWN-${info.project.name.slice(0, 3).toUpperCase()}-${Date.now() % 100000}`;
+  const owner = `Olive Owner ${info.project.name}`;
+  const company = `Private Holdings ${info.project.name} ${Date.now() % 100000}`;
+  await signIn(page, ADMIN, "/setup/salespeople");
+  const add = page.getByRole("region", { name: "Add a salesperson" });
+  await add.getByLabel("Code").fill(code);
+  await add.getByLabel("Name").fill(owner);
+  await add.getByRole("button", { name: "Add salesperson" }).click();
+  await expect(page.getByRole("table").getByText(code, { exact: true })).toBeVisible();
+
+  await page.goto("/contacts/new");
+  await hydrated(page);
+  await page.getByLabel("Name", { exact: true }).fill(company);
+  await page.getByLabel("Salesperson").selectOption({ label: `${owner} (${code})` });
+  await page.getByRole("button", { name: "Create contact" }).click();
+  await expect(page).toHaveURL(/\/contacts\/\d+$/);
+  const address = new URL(page.url()).pathname;
+
+  // Sam belongs to no team of that salesperson: the address answers as if nothing were there.
+  const other = await browser.newContext({ baseURL: info.project.use.baseURL });
+  const sam = await other.newPage();
+  await signIn(sam, SELLER);
+  const response = await sam.goto(address);
+  expect(response?.status()).toBe(404);
+  await expect(sam.getByRole("heading", { name: company })).toHaveCount(0);
+  // Nor does a search find it (the empty list repeats the search words, so look for a link).
+  await sam.goto("/contacts?q=" + encodeURIComponent(company));
+  await expect(sam.getByRole("link", { name: company })).toHaveCount(0);
+  await screenshot(sam, info.project.name, "other-teams-contact");
+  await other.close();
 });

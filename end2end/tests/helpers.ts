@@ -25,10 +25,14 @@ export async function signIn(page: Page, who: { email: string; password: string 
   await hydrated(page);
 }
 
-/** Fails the test on any console error (e.g. a CSP violation or a hydration panic). */
+/**
+ * Fails the test on console errors such as a CSP violation, a script error or a hydration panic.
+ * A 4xx answer from the server is an expected answer the page shows (Chromium still logs it).
+ */
 export function failOnConsoleErrors(page: Page) {
   const errors: string[] = [];
-  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  const expectedAnswer = /Failed to load resource: the server responded with a status of 4\d\d/;
+  page.on("console", (m) => { if (m.type() === "error" && !expectedAnswer.test(m.text())) errors.push(m.text()); });
   page.on("pageerror", (e) => errors.push(String(e)));
   return () => expect(errors, "console errors").toEqual([]);
 }

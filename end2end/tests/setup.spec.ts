@@ -53,11 +53,11 @@ test("an admin creates a cycle with four stages, reorders them and is told about
 test("the default setup is there on a new installation", async ({ page }, info) => {
   await signIn(page, ADMIN, "/setup/cycles");
   await expect(page.getByRole("link", { name: "STANDARD" })).toBeVisible();
-  await page.getByRole("link", { name: "Close codes" }).click();
-  await expect(page.getByRole("cell", { name: "WON-PRICE" })).toBeVisible();
-  await expect(page.getByRole("cell", { name: "LOST-COMPETITOR" })).toBeVisible();
+  await page.getByRole("navigation", { name: "Setup" }).getByRole("link", { name: "Close codes" }).click();
+  await expect(page.getByRole("table").getByText("WON-PRICE", { exact: true })).toBeVisible();
+  await expect(page.getByRole("table").getByText("LOST-COMPETITOR", { exact: true })).toBeVisible();
   await screenshot(page, info.project.name, "close-codes");
-  await page.getByRole("link", { name: "Activities" }).click();
+  await page.getByRole("navigation", { name: "Setup" }).getByRole("link", { name: "Activities" }).click();
   await expect(page.getByRole("region", { name: "Activity FIRST-CONTACT" })).toContainText("Call to qualify the lead");
   await screenshot(page, info.project.name, "activities");
 });
