@@ -107,6 +107,9 @@ impl FieldErrors {
 }
 
 #[cfg(feature = "ssr")]
+pub use server::encode_query_value;
+
+#[cfg(feature = "ssr")]
 mod server {
     use super::AppError;
 
@@ -118,15 +121,64 @@ mod server {
             Self::Internal
         }
 
-        /// Sets the HTTP status of the current server-function response to match this error.
+        /// Sets the HTTP status of the current response to match this error: the server-function
+        /// call of the hydrated app, or the page being rendered.
+        ///
+        /// Before the app hydrates, forms post natively and leptos sends the browser back to the
+        /// form (its Referer). A status here would turn that redirect into a page of JSON, so
+        /// instead the redirect carries the message (`?error=`), which the page shows.
         pub fn respond(self) -> Self {
-            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-                if let Ok(status) = axum::http::StatusCode::from_u16(self.status()) {
-                    response.set_status(status);
+            use axum::http::{HeaderValue, Method, StatusCode, header};
+            use leptos::prelude::use_context;
+            let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return self };
+            let parts = use_context::<axum::http::request::Parts>();
+            let plain_form_post = parts.as_ref().is_some_and(|p| {
+                p.method == Method::POST
+                    && p.uri.path().starts_with("/api/")
+                    && p.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+            });
+            if plain_form_post {
+                let back = parts.as_ref().and_then(|p| p.headers.get(header::REFERER)).and_then(|v| v.to_str().ok());
+                if let Some(Ok(location)) = back.map(|b| HeaderValue::from_str(&with_error(b, &self.to_string()))) {
+                    response.insert_header(header::LOCATION, location);
+                    response.set_status(StatusCode::SEE_OTHER);
                 }
+                return self;
+            }
+            if let Ok(status) = StatusCode::from_u16(self.status()) {
+                response.set_status(status);
             }
             self
         }
+    }
+
+    /// `url` with its `error` query parameter set to `message`.
+    fn with_error(url: &str, message: &str) -> String {
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty() && !p.starts_with("error=")).collect();
+        let error = format!("error={}", encode_query_value(message));
+        params.push(&error);
+        format!("{base}?{}", params.join("&"))
+    }
+
+    /// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
+    pub fn encode_query_value(s: &str) -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn the_error_replaces_an_earlier_one_and_keeps_other_parameters() {
+        assert_eq!(with_error("http://x/login", "Wrong email"), "http://x/login?error=Wrong%20email");
+        assert_eq!(
+            with_error("http://x/login?next=%2Fboard&error=old", "Nope."),
+            "http://x/login?next=%2Fboard&error=Nope."
+        );
     }
 
     impl From<sqlx::Error> for AppError {

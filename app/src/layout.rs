@@ -142,6 +142,7 @@ fn SignedInShell() -> impl IntoView {
                 </Suspense>
             </nav>
             <main class="content">
+                <crate::ui::UrlError/>
                 <Outlet/>
             </main>
         </div>

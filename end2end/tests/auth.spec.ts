@@ -92,3 +92,21 @@ test("a salesperson cannot open another team's contact by its address", async ({
   await screenshot(sam, info.project.name, "other-teams-contact");
   await other.close();
 });
+
+test.describe("before the app has loaded (no JavaScript)", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("signing in works with plain form posts and shows a refusal on the page", async ({ page }, info) => {
+    await page.goto("/login");
+    await page.getByLabel("Email").fill(SELLER.email);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("alert")).toHaveText("Wrong email or password.");
+    await screenshot(page, info.project.name, "login-error-no-js");
+    await page.getByLabel("Email").fill(SELLER.email);
+    await page.getByLabel("Password").fill(SELLER.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("heading", { name: "Welcome to Pipeline" })).toBeVisible();
+    await expect(page.getByRole("alert")).toHaveCount(0);
+  });
+});

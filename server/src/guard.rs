@@ -42,13 +42,9 @@ pub async fn require_sign_in(State(state): State<AppState>, auth: AuthSession, r
     }
 }
 
+/// The `next` address for after sign-in, readable: slashes stay as they are.
 fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    app::error::encode_query_value(s).replace("%2F", "/")
 }
 
 /// Ends sessions older than the absolute lifetime, however active they are. The request goes on
@@ -111,6 +107,25 @@ pub async fn bad_arguments_are_422(req: Request, next: Next) -> Response {
         parts.status = StatusCode::UNPROCESSABLE_ENTITY;
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// A form posted before hydration that succeeds is sent back (302) to the page it came from; if
+/// that address still carries the message of an earlier failed try (`error=`, set with 303 by
+/// `AppError::respond`), drop it so the success does not show the old error.
+pub async fn clear_stale_form_error(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    if response.status() == StatusCode::FOUND
+        && let Some(location) = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok())
+        && let Some((base, query)) = location.split_once('?')
+        && query.split('&').any(|p| p.starts_with("error="))
+    {
+        let kept: Vec<&str> = query.split('&').filter(|p| !p.starts_with("error=")).collect();
+        let cleaned = if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) };
+        if let Ok(value) = HeaderValue::from_str(&cleaned) {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+    }
+    response
 }
 
 /// Headers every response carries. HTML pages get their nonce-bearing CSP from the app shell;

@@ -75,6 +75,7 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .layer(auth)
         .layer(from_fn(guard::refuse_cross_site))
         .layer(from_fn(guard::bad_arguments_are_422))
+        .layer(from_fn(guard::clear_stale_form_error))
         .with_state(state.clone());
 
     // Static assets skip sessions and sign-in: nothing secret, and no database round trip.

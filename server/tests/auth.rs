@@ -340,3 +340,21 @@ async fn passwords_are_stored_as_argon2id_hashes(pool: PgPool) {
     assert!(app::auth::backend::verify_password(PASSWORD.into(), hash.clone()).await.unwrap());
     assert!(!app::auth::backend::verify_password("wrong".into(), hash).await.unwrap());
 }
+
+/// Before the app hydrates, forms post natively: a refusal goes back to the form with its message
+/// in the address (never a page of JSON), and a success goes on, without the old message.
+#[sqlx::test(migrations = "../migrations")]
+async fn forms_posted_before_hydration_go_back_with_their_message(pool: PgPool) {
+    user(&pool, "ann@example.com", "salesperson", None).await;
+    let mut b = Browser::new(&pool);
+    let r = b.post_form("auth/sign_in", &[("email", "ann@example.com"), ("password", "wrong one!"), ("next", "/board")], "http://localhost/login?next=%2Fboard").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), Some("http://localhost/login?next=%2Fboard&error=Wrong%20email%20or%20password."));
+    let page = b.get("/login?next=%2Fboard&error=Wrong%20email%20or%20password.").await;
+    assert!(page.body.contains("Wrong email or password."), "the page shows the message");
+
+    let r = b.post_form("auth/sign_in", &[("email", "ann@example.com"), ("password", PASSWORD), ("next", "/board")], "http://localhost/login?next=%2Fboard&error=Wrong%20email%20or%20password.").await;
+    assert!(r.status.is_redirection(), "{}", r.status);
+    assert_eq!(r.location(), Some("/board"));
+    assert_eq!(b.get("/board").await.status, StatusCode::OK);
+}

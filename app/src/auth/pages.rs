@@ -19,6 +19,7 @@ pub fn LoginPage() -> impl IntoView {
             <section class="card auth-card">
                 <p class="auth-brand"><span class="brand-mark" aria-hidden="true">"P"</span>"Pipeline"</p>
                 <h1>"Sign in"</h1>
+                <Show when=move || error.get().is_none()><crate::ui::UrlError/></Show>
                 <ActionForm action=action>
                     <input type="hidden" name="next" value=next/>
                     <div class="field">
@@ -50,6 +51,7 @@ pub fn WelcomePage() -> impl IntoView {
                 <p class="auth-brand"><span class="brand-mark" aria-hidden="true">"P"</span>"Pipeline"</p>
                 <h1>"Welcome to Pipeline"</h1>
                 <p class="muted">"Create the first administrator account. You can invite your team afterwards."</p>
+                <Show when=move || error.get().is_none()><crate::ui::UrlError/></Show>
                 <ActionForm action=action>
                     <div class="field">
                         <label for="display_name">"Your name"</label>

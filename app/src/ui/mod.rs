@@ -68,3 +68,10 @@ where
     });
     count.into()
 }
+
+/// The message of a form that was posted before the app hydrated (carried in `?error=`).
+#[component]
+pub fn UrlError() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    move || query.read().get("error").map(|msg| view! { <p class="form-error" role="alert">{msg}</p> })
+}

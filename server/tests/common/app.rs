@@ -75,6 +75,17 @@ impl Browser {
         self.send(req).await
     }
 
+    /// A form posted natively, before the app hydrated (the browser asks for HTML).
+    pub async fn post_form(&mut self, endpoint: &str, form: &[(&str, &str)], referer: &str) -> Reply {
+        let req = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .header(header::REFERER, referer)
+            .body(Body::from(serde_urlencoded(form)))
+            .unwrap();
+        self.send(req).await
+    }
+
     pub fn session_cookie(&self) -> Option<&str> {
         self.cookie.as_deref()
     }
