@@ -30,6 +30,11 @@ fn in_use(e: sqlx::Error, message: &str) -> AppError {
     }
 }
 
+/// A change that touched no row: the record does not exist (any more).
+fn found(done: sqlx::postgres::PgQueryResult) -> Result<(), AppError> {
+    if done.rows_affected() == 0 { Err(AppError::NotFound) } else { Ok(()) }
+}
+
 fn method(code: &str) -> crate::domain::entries::ProbabilityMethod {
     // The column's CHECK allows only known methods.
     rules::parse_method(code).unwrap_or_default()
@@ -167,14 +172,10 @@ pub async fn update_cycle(
 }
 
 pub async fn delete_cycle(pool: &PgPool, code: &str) -> Result<(), AppError> {
-    let deleted = sqlx::query!("delete from sales_cycles where code = $1", code)
+    found(sqlx::query!("delete from sales_cycles where code = $1", code)
         .execute(pool)
         .await
-        .map_err(|e| in_use(e, "Opportunities use this sales cycle, so it cannot be deleted. Block it instead."))?;
-    if deleted.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+        .map_err(|e| in_use(e, "Opportunities use this sales cycle, so it cannot be deleted. Block it instead."))?)
 }
 
 /// A stage form as typed; validated by `save_stage`.
@@ -260,11 +261,7 @@ pub async fn save_stage(pool: &PgPool, cycle_code: &str, id: Option<i64>, input:
         .execute(pool)
         .await,
     };
-    let done = result.map_err(|e| clash(e, map))?;
-    if done.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+    found(result.map_err(|e| clash(e, map))?)
 }
 
 /// Swaps the stage's number with its neighbour's (up = the next lower number). Entries point at
@@ -296,14 +293,10 @@ pub async fn move_stage(pool: &PgPool, id: i64, up: bool) -> Result<(), AppError
 }
 
 pub async fn delete_stage(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    let deleted = sqlx::query!("delete from sales_cycle_stages where id = $1", id)
+    found(sqlx::query!("delete from sales_cycle_stages where id = $1", id)
         .execute(pool)
         .await
-        .map_err(|e| in_use(e, "Opportunities have been at this stage, so it cannot be deleted. Block the cycle instead."))?;
-    if deleted.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+        .map_err(|e| in_use(e, "Opportunities have been at this stage, so it cannot be deleted. Block the cycle instead."))?)
 }
 
 pub async fn close_codes(pool: &PgPool) -> Result<Vec<CloseCodeRow>, AppError> {
@@ -339,14 +332,10 @@ pub async fn create_close_code(pool: &PgPool, code: &str, description: &str, out
 }
 
 pub async fn delete_close_code(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    let deleted = sqlx::query!("delete from close_codes where id = $1", id)
+    found(sqlx::query!("delete from close_codes where id = $1", id)
         .execute(pool)
         .await
-        .map_err(|e| in_use(e, "Closed opportunities use this close code, so it cannot be deleted."))?;
-    if deleted.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+        .map_err(|e| in_use(e, "Closed opportunities use this close code, so it cannot be deleted."))?)
 }
 
 pub async fn activities(pool: &PgPool) -> Result<Vec<ActivityRow>, AppError> {
@@ -403,14 +392,10 @@ pub async fn create_activity(pool: &PgPool, code: &str, description: &str) -> Re
 }
 
 pub async fn delete_activity(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    let deleted = sqlx::query!("delete from activities where id = $1", id)
+    found(sqlx::query!("delete from activities where id = $1", id)
         .execute(pool)
         .await
-        .map_err(|e| in_use(e, "A sales cycle stage uses this activity. Remove it from the stage first."))?;
-    if deleted.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+        .map_err(|e| in_use(e, "A sales cycle stage uses this activity. Remove it from the stage first."))?)
 }
 
 pub async fn add_step(
@@ -449,9 +434,5 @@ pub async fn add_step(
 }
 
 pub async fn delete_step(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    let deleted = sqlx::query!("delete from activity_steps where id = $1", id).execute(pool).await?;
-    if deleted.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+    found(sqlx::query!("delete from activity_steps where id = $1", id).execute(pool).await?)
 }
