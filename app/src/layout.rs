@@ -57,7 +57,10 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=SignedInShell>
                     <Route path=path!("") view=HomePage/>
                     <Route path=path!("board") view=|| view! { <Planned title="Board"/> }/>
-                    <Route path=path!("opportunities") view=|| view! { <Planned title="Opportunities"/> }/>
+                    <Route path=path!("opportunities") view=crate::opportunities::OpportunitiesPage/>
+                    <Route path=path!("opportunities/new") view=crate::opportunities::NewOpportunityPage/>
+                    <Route path=path!("opportunities/:id") view=crate::opportunities::OpportunityPage/>
+                    <Route path=path!("tasks") view=crate::tasks::TasksPage/>
                     <Route path=path!("contacts") view=crate::contacts::ContactsPage/>
                     <Route path=path!("contacts/new") view=crate::contacts::NewContactPage/>
                     <Route path=path!("contacts/:id") view=crate::contacts::ContactPage/>
@@ -78,10 +81,11 @@ pub fn App() -> impl IntoView {
 }
 
 /// The navigation entries, in the order a salesperson's day uses them; the last is admin-only.
-const NAV: [(&str, &str); 5] = [
+const NAV: [(&str, &str); 6] = [
     ("/", "Home"),
     ("/board", "Board"),
     ("/opportunities", "Opportunities"),
+    ("/tasks", "My tasks"),
     ("/contacts", "Contacts"),
     ("/dashboard", "Dashboard"),
 ];

@@ -7,12 +7,14 @@ pub mod domain;
 pub mod error;
 pub mod home;
 pub mod layout;
+pub mod opportunities;
 pub mod people;
 #[cfg(feature = "ssr")]
 pub mod security;
 pub mod setup;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod tasks;
 pub mod ui;
 pub mod users;
 

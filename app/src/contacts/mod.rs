@@ -217,7 +217,7 @@ impl ListQuery {
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
-fn url_encode(s: &str) -> String {
+pub(crate) fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {

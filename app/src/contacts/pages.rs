@@ -559,6 +559,7 @@ fn contact_card(
     let salesperson = c.salesperson_name.clone().unwrap_or_else(|| "Unassigned".into());
     let added = c.created_at.format("%Y-%m-%d").to_string();
     let persons = (!is_person).then(|| persons_section(&c));
+    let contact_id = c.id;
     let edit = c.can_change.then(|| edit_section(&c, update, error, options, contact));
     let name = c.name;
 
@@ -586,14 +587,40 @@ fn contact_card(
                 </dl>
             </section>
             {persons}
-            <section class="card" aria-labelledby="opportunities-heading">
-                <h2 id="opportunities-heading">"Opportunities"</h2>
-                <p class="muted">"Opportunities with this contact will appear here."</p>
-            </section>
+            <ContactOpportunities contact_id=contact_id/>
         </div>
         {edit}
     }
     .into_any()
+}
+
+/// The contact's opportunities (as the person, or as their company) and a way to add one.
+#[component]
+fn ContactOpportunities(contact_id: i64) -> impl IntoView {
+    use crate::opportunities::{api::contact_opportunities, money, pages_row};
+    let list = Resource::new(move || contact_id, |id| contact_opportunities(Some(id.to_string())));
+    let new_href = format!("/opportunities/new?contact={contact_id}");
+    view! {
+        <section class="card contact-opportunities" aria-labelledby="opportunities-heading">
+            <div class="section-head">
+                <h2 id="opportunities-heading">"Opportunities"</h2>
+                <a class="button secondary small" href=new_href>"New opportunity"</a>
+            </div>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || list.get().map(|result| match result {
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok(items) if items.is_empty() => view! { <p class="muted">"No opportunities yet."</p> }.into_any(),
+                    Ok(items) => {
+                        let open: rust_decimal::Decimal = items.iter().filter(|o| !o.status.is_closed()).map(|o| o.estimated_value).sum();
+                        view! {
+                            <p class="muted">{format!("Open estimated value: {}", money(open))}</p>
+                            <ul class="opp-mini-list">{items.into_iter().map(pages_row).collect_view()}</ul>
+                        }.into_any()
+                    }
+                })}
+            </Transition>
+        </section>
+    }
 }
 
 fn persons_section(c: &ContactDetail) -> impl IntoView + use<> {

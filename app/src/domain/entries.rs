@@ -90,7 +90,7 @@ pub struct StageRule {
 
 impl StageRule {
     /// How messages name the stage: its description, or its number when that is blank.
-    fn name(&self) -> String {
+    pub fn name(&self) -> String {
         match self.description.trim() {
             "" => format!("stage {}", self.number),
             description => description.to_owned(),

@@ -3,4 +3,5 @@
 
 pub mod date_formula;
 pub mod entries;
+pub mod quotes;
 pub mod setup;
