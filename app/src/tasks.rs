@@ -47,7 +47,7 @@ pub mod ops {
     pub async fn list(pool: &PgPool, viewer: &Viewer, everyone: bool, today: NaiveDate) -> Result<MyTasks, AppError> {
         let own = viewer.user.salesperson_id.filter(|_| !everyone);
         let rows = sqlx::query!(
-            r#"(select t.id, t.kind, t.description, t.priority, t.due_date, t.status, t.version, t.opportunity_id,
+            r#"(select t.id, t.kind, t.description, t.priority, t.due_date as "due_date: chrono::NaiveDate", t.status, t.version, t.opportunity_id,
                       o.no || ' ' || o.description as "opportunity?", c.name as "contact?", s.name as salesperson
                from tasks t
                join salespeople s on s.id = t.salesperson_id

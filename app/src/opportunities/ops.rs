@@ -84,8 +84,8 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<O
         query.salesperson,
         query.team,
         priority,
-        query.closing_from,
-        query.closing_to,
+        query.closing_from as _,
+        query.closing_to as _,
         pattern,
     )
     .fetch_one(&mut *tx)
@@ -95,7 +95,7 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<O
         r#"select o.id, o.no, o.description, o.contact_id, ct.name as contact_name, sp.name as salesperson_name,
                   cy.code as cycle_code, st.description as "stage_description?", st.stage as "stage_no?",
                   o.status, o.priority, o.estimated_value, o.probability_pct, o.calculated_value,
-                  o.estimated_closing_date
+                  o.estimated_closing_date as "estimated_closing_date: chrono::NaiveDate"
            from opportunities o
            join contacts ct on ct.id = o.contact_id
            join salespeople sp on sp.id = o.salesperson_id
@@ -128,8 +128,8 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<O
         query.salesperson,
         query.team,
         priority,
-        query.closing_from,
-        query.closing_to,
+        query.closing_from as _,
+        query.closing_to as _,
         pattern,
         query.sort.as_str(),
         query.descending,
@@ -251,8 +251,9 @@ async fn stages(conn: &mut PgConnection, cycle_id: i64) -> Result<Vec<StageRule>
 
 async fn active_entry(conn: &mut PgConnection, id: i64) -> Result<Option<ActiveEntry>, AppError> {
     Ok(sqlx::query!(
-        "select entry_no, stage_id, date_of_change, estimated_value, estimated_closing_date, chances_pct
-         from opportunity_entries where opportunity_id = $1 and active",
+        r#"select entry_no, stage_id, date_of_change as "date_of_change: chrono::NaiveDate", estimated_value,
+                estimated_closing_date as "estimated_closing_date: chrono::NaiveDate", chances_pct
+         from opportunity_entries where opportunity_id = $1 and active"#,
         id
     )
     .fetch_optional(conn)
@@ -268,7 +269,7 @@ async fn active_entry(conn: &mut PgConnection, id: i64) -> Result<Option<ActiveE
 }
 
 async fn quote(conn: &mut PgConnection, opportunity_id: i64) -> Result<Option<(i64, QuoteView)>, AppError> {
-    let Some(q) = sqlx::query!("select id, no, quote_date from quotes where opportunity_id = $1", opportunity_id)
+    let Some(q) = sqlx::query!(r#"select id, no, quote_date as "quote_date: chrono::NaiveDate" from quotes where opportunity_id = $1"#, opportunity_id)
         .fetch_optional(&mut *conn)
         .await?
     else {
@@ -303,9 +304,10 @@ pub async fn get(pool: &PgPool, viewer: &Viewer, id: i64, today: NaiveDate) -> R
         r#"select o.id, o.no, o.description, o.contact_id, ct.name as contact_name, co.name as "company_name?",
                   sp.name as salesperson_name, cy.id as cycle_id, cy.code as cycle_code,
                   cy.description as cycle_description, cy.probability_method, cy.blocked as cycle_blocked,
-                  o.creation_date, o.priority, o.status, o.closed, o.date_closed, cc.code as "close_code?",
+                  o.creation_date as "creation_date: chrono::NaiveDate", o.priority, o.status, o.closed,
+                  o.date_closed as "date_closed: chrono::NaiveDate", cc.code as "close_code?",
                   o.current_stage_id, o.estimated_value, o.chances_pct, o.completed_pct, o.probability_pct,
-                  o.calculated_value, o.estimated_closing_date, o.version,
+                  o.calculated_value, o.estimated_closing_date as "estimated_closing_date: chrono::NaiveDate", o.version,
                   ($3::bigint[] is null or o.salesperson_id = any($3)) as "can_write!"
            from opportunities o
            join contacts ct on ct.id = o.contact_id
@@ -328,8 +330,8 @@ pub async fn get(pool: &PgPool, viewer: &Viewer, id: i64, today: NaiveDate) -> R
     let quote = quote(&mut conn, id).await?.map(|(_, q)| q);
     let entries = sqlx::query!(
         r#"select e.entry_no, e.action_taken, e.stage_id, s.stage as "stage_no?", s.description as "stage_description?",
-                  e.date_of_change, e.days_open, e.active, e.estimated_value, e.chances_pct, e.completed_pct,
-                  e.probability_pct, e.calculated_value, e.estimated_closing_date, cc.code as "close_code?",
+                  e.date_of_change as "date_of_change: chrono::NaiveDate", e.days_open, e.active, e.estimated_value, e.chances_pct, e.completed_pct,
+                  e.probability_pct, e.calculated_value, e.estimated_closing_date as "estimated_closing_date: chrono::NaiveDate", cc.code as "close_code?",
                   u.display_name as "by?"
            from opportunity_entries e
            left join sales_cycle_stages s on s.id = e.stage_id
@@ -362,8 +364,8 @@ pub async fn get(pool: &PgPool, viewer: &Viewer, id: i64, today: NaiveDate) -> R
     })
     .collect();
     let tasks = sqlx::query!(
-        "select id, kind, description, priority, due_date, status, version from tasks
-         where opportunity_id = $1 order by (status = 'open') desc, due_date, id",
+        r#"select id, kind, description, priority, due_date as "due_date: chrono::NaiveDate", status, version from tasks
+         where opportunity_id = $1 order by (status = 'open') desc, due_date, id"#,
         id
     )
     .fetch_all(&mut *conn)
@@ -428,7 +430,7 @@ pub async fn of_contact(pool: &PgPool, viewer: &Viewer, contact_id: i64) -> Resu
         r#"select o.id, o.no, o.description, o.contact_id, ct.name as contact_name, sp.name as salesperson_name,
                   cy.code as cycle_code, st.description as "stage_description?", st.stage as "stage_no?",
                   o.status, o.priority, o.estimated_value, o.probability_pct, o.calculated_value,
-                  o.estimated_closing_date
+                  o.estimated_closing_date as "estimated_closing_date: chrono::NaiveDate"
            from opportunities o
            join contacts ct on ct.id = o.contact_id
            join salespeople sp on sp.id = o.salesperson_id
@@ -643,11 +645,11 @@ pub async fn create(pool: &PgPool, viewer: &Viewer, form: &NewOpportunityForm, t
         contact.company_id,
         salesperson_id,
         cycle.id,
-        creation_date,
+        creation_date as _,
         priority.as_str(),
         estimated_value,
         chances,
-        closing_date,
+        closing_date as _,
         viewer.user.id,
     )
     .fetch_one(&mut *tx)
@@ -697,11 +699,12 @@ struct Change {
 /// Locks the opportunity for a change by `viewer` that was prepared from `version`.
 async fn lock(tx: &mut PgConnection, pool: &PgPool, viewer: &Viewer, id: i64, version: i32, what: &str) -> Result<Locked, AppError> {
     let Some(o) = sqlx::query!(
-        "select o.id, o.version, o.salesperson_id, o.contact_id, o.cycle_id, o.closed, o.estimated_value,
-                o.estimated_closing_date, c.blocked as cycle_blocked, c.probability_method
+        r#"select o.id, o.version, o.salesperson_id, o.contact_id, o.cycle_id, o.closed, o.estimated_value,
+                o.estimated_closing_date as "estimated_closing_date: chrono::NaiveDate", c.blocked as cycle_blocked,
+                c.probability_method
          from opportunities o join sales_cycles c on c.id = o.cycle_id
          where o.id = $1 and ($2::bigint[] is null or o.salesperson_id = any($2))
-         for update of o",
+         for update of o"#,
         id,
         viewer.read.ids(),
     )
@@ -845,15 +848,15 @@ async fn write_plan(
         entry.stage_id,
         entry.previous_stage_id,
         action_taken_as_str(entry.action_taken),
-        entry.date_of_change,
+        entry.date_of_change as _,
         viewer.user.id,
         entry.estimated_value,
         entry.chances,
         entry.completed,
         entry.probability,
         entry.calculated_current_value,
-        entry.estimated_closing_date,
-        closing.map(|c| c.date_closed),
+        entry.estimated_closing_date as _,
+        closing.map(|c| c.date_closed) as _,
         close_code_id,
     )
     .execute(&mut *tx)
@@ -868,7 +871,7 @@ async fn write_plan(
         change.version,
         status_as_str(plan.status),
         plan.status.is_closed(),
-        closing.map(|c| c.date_closed),
+        closing.map(|c| c.date_closed) as _,
         close_code_id,
         entry.stage_id,
         entry.estimated_value,
@@ -876,7 +879,7 @@ async fn write_plan(
         entry.completed,
         entry.probability,
         entry.calculated_current_value,
-        entry.estimated_closing_date,
+        entry.estimated_closing_date as _,
         entry.entry_no,
     )
     .fetch_optional(&mut *tx)
@@ -907,7 +910,7 @@ async fn create_tasks(tx: &mut PgConnection, change: &Change, activity: &str, st
             step.kind,
             step.description,
             step.priority,
-            due,
+            due as _,
             change.salesperson_id,
             change.contact_id,
             change.id,
@@ -969,7 +972,7 @@ pub async fn add_quote_line(
          on conflict (opportunity_id) do update set updated_at = now()
          returning id",
         id,
-        today
+        today as _
     )
     .fetch_one(&mut *tx)
     .await?;
