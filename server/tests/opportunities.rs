@@ -522,3 +522,36 @@ async fn the_list_filters_and_totals_what_matches(pool: PgPool) {
     let page = admin.get("/opportunities?status=all").await;
     assert_eq!(page.status, StatusCode::OK);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn cycle_and_stage_statistics_count_open_opportunities_and_days_at_each_stage(pool: PgPool) {
+    let World { mut admin, sam, acme } = world(&pool).await;
+    let a = started(&mut admin, &pool, acme, sam).await;
+    let b = started(&mut admin, &pool, acme, sam).await;
+    let closed = started(&mut admin, &pool, acme, sam).await;
+    ok(&close(&mut admin, closed, &[("outcome", "lost"), ("close_code", "LOST-PRICE")]).await);
+    // a leaves Qualification after 3 days, b after 6: 4.5 days on average.
+    let in_3 = (today() + Days::new(3)).to_string();
+    let in_6 = (today() + Days::new(6)).to_string();
+    let far = (today() + Days::new(90)).to_string();
+    ok(&update(&mut admin, a, "Next", &[("date_of_change", &in_3), ("estimated_closing_date", &far)]).await);
+    ok(&update(&mut admin, b, "Next", &[("date_of_change", &in_6), ("estimated_closing_date", &far)]).await);
+    ok(&update(&mut admin, b, "Update", &[("estimated_value", "20000")]).await);
+
+    let cycles = app::setup::ops::cycles(&pool).await.unwrap();
+    let standard = cycles.iter().find(|c| c.code == "STANDARD").unwrap();
+    // Open only: a (10,000 at 6.25 % = 625) and b (20,000 at 6.25 % = 1,250).
+    assert_eq!((standard.open_count, standard.estimated_value, standard.calculated_value), (2, d("30000.00"), d("1875.00")));
+
+    let detail = app::setup::ops::cycle(&pool, "STANDARD").await.unwrap();
+    let stage = |name: &str| detail.stages.iter().find(|s| s.description == name).unwrap().statistics.clone();
+    let needs = stage("Needs analysis");
+    assert_eq!((needs.open_count, needs.estimated_value, needs.calculated_value), (2, d("30000.00"), d("1875.00")));
+    // b's Update entry left Needs analysis after 0 days: (0) is the only inactive entry there.
+    assert_eq!(needs.average_days, Some(d("0.0")));
+    let qualification = stage("Qualification");
+    assert_eq!(qualification.open_count, 0);
+    // Inactive entries at Qualification: a (3 days), b (6 days); the lost one closed the same day (0).
+    assert_eq!(qualification.average_days, Some(d("3.0")));
+    assert_eq!(stage("Proposal").average_days, None);
+}

@@ -214,7 +214,7 @@ fn step_indicator(d: &OpportunityDetail) -> impl IntoView + use<> {
         })
         .collect_view();
     view! {
-        <nav class="steps card" aria-label="Sales cycle stages">
+        <nav class="stage-steps card" aria-label="Sales cycle stages">
             <ol>{steps}</ol>
         </nav>
     }
@@ -487,10 +487,23 @@ fn edit_section(d: &OpportunityDetail, actions: Actions) -> impl IntoView + use<
 fn Modal(title: &'static str, dialog: RwSignal<Dialog>, children: Children) -> impl IntoView {
     let heading_id = format!("dialog-{}", title.to_lowercase().replace(' ', "-"));
     let labelled_by = heading_id.clone();
+    // Escape closes it wherever the focus is; the dialog takes the focus when it opens, so the
+    // keyboard and screen readers start inside it.
+    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" {
+            dialog.set(Dialog::None);
+        }
+    });
+    on_cleanup(move || escape.remove());
+    let node = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(el) = node.get() {
+            let _ = el.focus();
+        }
+    });
     view! {
         <div class="modal-backdrop" on:click=move |_| dialog.set(Dialog::None)></div>
-        <div class="modal card" role="dialog" aria-modal="true" aria-labelledby=labelled_by
-            on:keydown=move |ev| if ev.key() == "Escape" { dialog.set(Dialog::None) }>
+        <div class="modal card" role="dialog" aria-modal="true" aria-labelledby=labelled_by tabindex="-1" node_ref=node>
             <h2 id=heading_id>{title}</h2>
             {children()}
         </div>
@@ -516,14 +529,17 @@ fn UpdateDialog(detail: StoredValue<OpportunityDetail>, actions: Actions, error:
             let input_id = format!("action-{}", a.label().to_lowercase());
             let label_for = input_id.clone();
             let disabled = why.is_some();
+            let why_id = format!("{input_id}-why");
+            let described_by = why.is_some().then(|| why_id.clone());
             view! {
-                <label class="choice action-choice" for=label_for class:disabled=disabled>
+                <div class="choice action-choice" class:disabled=disabled>
                     <input type="radio" id=input_id name="action" value=a.label() disabled=disabled
+                        aria-describedby=described_by
                         checked=move || action.get() == a
                         on:change=move |_| { action.set(a); target.set(None); }/>
-                    <span class="action-name">{a.label()}</span>
-                    {why.map(|w| view! { <span class="action-why muted">{w.to_string()}</span> })}
-                </label>
+                    <label class="action-name" for=label_for>{a.label()}</label>
+                    {why.map(|w| view! { <span class="action-why muted" id=why_id>{w.to_string()}</span> })}
+                </div>
             }
         })
         .collect_view();

@@ -46,6 +46,18 @@ pub struct StageRow {
     pub allow_skip: bool,
     pub date_formula: String,
     pub comment: String,
+    pub statistics: StageStatistics,
+}
+
+/// DOMAIN.md "Statistics" per stage: the open opportunities whose active entry is at the stage,
+/// and the mean days open of the entries that left it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StageStatistics {
+    pub open_count: i64,
+    pub estimated_value: Decimal,
+    pub calculated_value: Decimal,
+    /// `None` until an opportunity has left the stage.
+    pub average_days: Option<Decimal>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -204,8 +216,8 @@ pub fn CyclesPage() -> impl IntoView {
                                     <td data-label="Probability">{c.method.label()}</td>
                                     <td data-label="Stages">{c.stages}</td>
                                     <td data-label="Open">{c.open_count}</td>
-                                    <td data-label="Estimated value" class="num">{format!("{:.2}", c.estimated_value)}</td>
-                                    <td data-label="Calculated value" class="num">{format!("{:.2}", c.calculated_value)}</td>
+                                    <td data-label="Estimated value" class="num">{crate::opportunities::money(c.estimated_value)}</td>
+                                    <td data-label="Calculated value" class="num">{crate::opportunities::money(c.calculated_value)}</td>
                                     <td data-label="Status">{if c.blocked { "Blocked" } else { "Active" }}</td>
                                 </tr>
                             }).collect_view()}
@@ -380,6 +392,7 @@ fn StageItem(
                     <strong>{stage.description.clone()}</strong>
                     <span class="muted">{details}</span>
                     {(!flags.is_empty()).then(|| view! { <span class="badges">{flags.join(" · ")}</span> })}
+                    <span class="muted stage-statistics">{stage_statistics(&stage.statistics)}</span>
                 </div>
                 <div class="stage-actions">
                     <ActionForm action=moved attr:class="inline-form">
@@ -684,4 +697,19 @@ fn ActivityCard(
             </ActionForm>
         </section>
     }
+}
+
+/// "3 open · 12,000.00 estimated · 1,800.00 calculated · 4.5 days on average".
+fn stage_statistics(s: &StageStatistics) -> String {
+    let money = crate::opportunities::money;
+    let average = match s.average_days {
+        Some(days) => format!("{} days on average", days.normalize()),
+        None => "no average yet".into(),
+    };
+    format!(
+        "{} open · {} estimated · {} calculated · {average}",
+        s.open_count,
+        money(s.estimated_value),
+        money(s.calculated_value)
+    )
 }

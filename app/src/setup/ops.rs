@@ -1,10 +1,9 @@
 //! Setup operations: validate with the domain rules, write in one transaction, and turn
 //! constraint clashes into messages an admin understands. Callers have checked the admin role.
 
-use rust_decimal::Decimal;
 use sqlx::PgPool;
 
-use super::{ActivityRow, CloseCodeRow, CycleDetail, CycleRow, StageRow, StepRow};
+use super::{ActivityRow, CloseCodeRow, CycleDetail, CycleRow, StageRow, StageStatistics, StepRow};
 use crate::{
     domain::{entries::Outcome, setup as rules},
     error::{AppError, FieldErrors},
@@ -41,12 +40,16 @@ fn method(code: &str) -> crate::domain::entries::ProbabilityMethod {
 }
 
 pub async fn cycles(pool: &PgPool) -> Result<Vec<CycleRow>, AppError> {
-    // Figures count open opportunities; the opportunities table arrives with its own issue, so
-    // until then every cycle honestly has none.
+    // Figures of open opportunities only (DOMAIN.md "Sales cycle").
     let rows = sqlx::query!(
         r#"select c.code, c.description, c.probability_method, c.blocked,
-                  (select count(*) from sales_cycle_stages s where s.cycle_id = c.id) as "stages!"
-           from sales_cycles c order by c.code"#
+                  (select count(*) from sales_cycle_stages s where s.cycle_id = c.id) as "stages!",
+                  count(o.id) as "open_count!",
+                  coalesce(sum(o.estimated_value), 0) as "estimated!",
+                  coalesce(sum(o.calculated_value), 0) as "calculated!"
+           from sales_cycles c
+           left join opportunities o on o.cycle_id = c.id and not o.closed
+           group by c.id order by c.code"#
     )
     .fetch_all(pool)
     .await?;
@@ -58,9 +61,9 @@ pub async fn cycles(pool: &PgPool) -> Result<Vec<CycleRow>, AppError> {
             method: method(&r.probability_method),
             blocked: r.blocked,
             stages: r.stages,
-            open_count: 0,
-            estimated_value: Decimal::ZERO,
-            calculated_value: Decimal::ZERO,
+            open_count: r.open_count,
+            estimated_value: r.estimated,
+            calculated_value: r.calculated,
         })
         .collect())
 }
@@ -95,7 +98,14 @@ pub async fn cycle(pool: &PgPool, code: &str) -> Result<CycleDetail, AppError> {
     .ok_or(AppError::NotFound)?;
     let stages = sqlx::query!(
         r#"select s.id, s.stage, s.description, s.completed_pct, s.chances_pct, s.activity_id,
-                  a.code as "activity_code?", s.quote_required, s.allow_skip, s.date_formula, s.comment
+                  a.code as "activity_code?", s.quote_required, s.allow_skip, s.date_formula, s.comment,
+                  (select count(*) from opportunities o where o.current_stage_id = s.id and not o.closed) as "open_count!",
+                  (select coalesce(sum(o.estimated_value), 0) from opportunities o
+                   where o.current_stage_id = s.id and not o.closed) as "estimated!",
+                  (select coalesce(sum(o.calculated_value), 0) from opportunities o
+                   where o.current_stage_id = s.id and not o.closed) as "calculated!",
+                  (select round(avg(e.days_open), 1) from opportunity_entries e
+                   where e.stage_id = s.id and not e.active) as "average_days?"
            from sales_cycle_stages s left join activities a on a.id = s.activity_id
            where s.cycle_id = $1 order by s.stage"#,
         c.id
@@ -115,6 +125,12 @@ pub async fn cycle(pool: &PgPool, code: &str) -> Result<CycleDetail, AppError> {
         allow_skip: s.allow_skip,
         date_formula: s.date_formula,
         comment: s.comment,
+        statistics: StageStatistics {
+            open_count: s.open_count,
+            estimated_value: s.estimated,
+            calculated_value: s.calculated,
+            average_days: s.average_days,
+        },
     })
     .collect();
     let activities = sqlx::query!("select id, code, description from activities order by code")
