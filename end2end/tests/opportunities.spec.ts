@@ -62,6 +62,8 @@ test("an opportunity is created from a contact, moved, refused a skip, closed as
   await expect(page.getByLabel("Salesperson")).toHaveValue(/\d+/);
   await expect(page.getByLabel("Salesperson").locator("option:checked")).toHaveText(`${n.seller} (${n.salesperson})`);
   await page.getByLabel("Description").fill(n.deal);
+  // Other tests add cycles to the shared database: choose the default one by name.
+  await page.getByLabel("Sales cycle").selectOption({ label: "STANDARD – Standard sales cycle" });
   await page.getByLabel("Estimated value").fill("10000");
   await screenshot(page, info.project.name, "opportunity-new");
   await page.getByRole("button", { name: "Create opportunity" }).click();
