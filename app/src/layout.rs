@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("board") view=|| view! { <Planned title="Board"/> }/>
                     <Route path=path!("opportunities") view=crate::opportunities::OpportunitiesPage/>
                     <Route path=path!("opportunities/new") view=crate::opportunities::NewOpportunityPage/>
+                    <Route path=path!("opportunities/statistics") view=crate::opportunities::statistics::StatisticsPage/>
                     <Route path=path!("opportunities/:id") view=crate::opportunities::OpportunityPage/>
                     <Route path=path!("tasks") view=crate::tasks::TasksPage/>
                     <Route path=path!("contacts") view=crate::contacts::ContactsPage/>

@@ -555,3 +555,39 @@ async fn cycle_and_stage_statistics_count_open_opportunities_and_days_at_each_st
     assert_eq!(qualification.average_days, Some(d("3.0")));
     assert_eq!(stage("Proposal").average_days, None);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn statistics_per_salesperson_and_team(pool: PgPool) {
+    let World { mut admin, sam, acme } = world(&pool).await;
+    let tina = salesperson(&pool, "TINA").await;
+    team(&pool, "NORTH", &[sam, tina], &[]).await;
+    let open = started(&mut admin, &pool, acme, sam).await;
+    let won = started(&mut admin, &pool, acme, sam).await;
+    let lost = started(&mut admin, &pool, acme, tina).await;
+    ok(&close(&mut admin, won, &[("outcome", "won"), ("close_code", "WON-PRICE"), ("amount_won", "12000")]).await);
+    ok(&close(&mut admin, lost, &[("outcome", "lost"), ("close_code", "LOST-PRICE")]).await);
+    let _ = open;
+
+    let today = today().to_string();
+    let r = admin.call("opportunities/statistics", &[("from", &today), ("to", &today)]).await;
+    ok(&r);
+    let s = json(&r);
+    let row = |list: &str, name: &str| s[list].as_array().unwrap().iter().find(|f| f["name"] == name).unwrap().clone();
+    let sam_row = row("salespeople", "SAM");
+    assert_eq!((sam_row["open_count"].as_i64(), dec(&sam_row["open_estimated"]), dec(&sam_row["open_calculated"])), (Some(1), d("10000"), d("100")));
+    assert_eq!((sam_row["won_count"].as_i64(), dec(&sam_row["won_value"])), (Some(1), d("12000")));
+    let tina_row = row("salespeople", "TINA");
+    assert_eq!((tina_row["lost_count"].as_i64(), dec(&tina_row["lost_value"])), (Some(1), d("10000")));
+    let north = row("teams", "NORTH");
+    assert_eq!((north["open_count"].as_i64(), north["won_count"].as_i64(), north["lost_count"].as_i64()), (Some(1), Some(1), Some(1)));
+    // Win rate by value: 12,000 / (12,000 + 10,000) = 54.55 %.
+    let figures: app::opportunities::statistics::Figures = serde_json::from_value(north).unwrap();
+    assert_eq!(figures.win_rate_by_count(), Some(d("50.00")));
+    assert_eq!(figures.win_rate_by_value(), Some(d("54.55")));
+    // A period before the closes counts none of them.
+    let r = admin.call("opportunities/statistics", &[("from", "2020-01-01"), ("to", "2020-12-31")]).await;
+    assert_eq!(json(&r)["teams"][0]["won_count"], 0);
+    let r = admin.call("opportunities/statistics", &[("from", "2026-12-01"), ("to", "2026-01-01")]).await;
+    assert_eq!(refusal(&r, "to"), "The end of the period cannot be before its start.");
+    assert_eq!(admin.get("/opportunities/statistics").await.status, StatusCode::OK);
+}

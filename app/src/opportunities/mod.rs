@@ -10,6 +10,7 @@ mod card;
 #[cfg(feature = "ssr")]
 pub mod ops;
 mod pages;
+pub mod statistics;
 
 use chrono::NaiveDate;
 pub use card::{OpportunityPage, task_item};

@@ -39,7 +39,10 @@ pub fn OpportunitiesPage() -> impl IntoView {
         <Title text="Opportunities · Pipeline"/>
         <div class="page-head">
             <h1>"Opportunities"</h1>
-            <a class="button" href="/opportunities/new">"New opportunity"</a>
+            <div class="page-head-actions">
+                <a href="/opportunities/statistics">"Statistics"</a>
+                <a class="button" href="/opportunities/new">"New opportunity"</a>
+            </div>
         </div>
         <Transition fallback=|| ()>
             {move || options.get().map(|result| match result {

@@ -1,0 +1,265 @@
+//! DOMAIN.md "Statistics" per salesperson and per team: open count and values, won and lost in
+//! a period, win rate by count and by value. The dashboards (issue 8) build on the same figures.
+
+use chrono::{Datelike, NaiveDate};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::Form, hooks::use_query_map};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{money, percent};
+use crate::error::AppError;
+
+/// The figures of one salesperson or team.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figures {
+    pub id: i64,
+    pub name: String,
+    pub open_count: i64,
+    pub open_estimated: Decimal,
+    pub open_calculated: Decimal,
+    pub won_count: i64,
+    /// The amounts won (the final entries' calculated current value).
+    pub won_value: Decimal,
+    pub lost_count: i64,
+    /// The estimated values of the opportunities lost.
+    pub lost_value: Decimal,
+}
+
+impl Figures {
+    /// Won / (won + lost) by count, in %; `None` when nothing was closed in the period.
+    pub fn win_rate_by_count(&self) -> Option<Decimal> {
+        win_rate(Decimal::from(self.won_count), Decimal::from(self.lost_count))
+    }
+
+    /// Won / (won + lost) by value, in %.
+    pub fn win_rate_by_value(&self) -> Option<Decimal> {
+        win_rate(self.won_value, self.lost_value)
+    }
+}
+
+/// `won / (won + lost) × 100`, rounded to 2 places; `None` when both are 0.
+pub fn win_rate(won: Decimal, lost: Decimal) -> Option<Decimal> {
+    let closed = won + lost;
+    (!closed.is_zero()).then(|| crate::domain::entries::round2(won * Decimal::ONE_HUNDRED / closed))
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statistics {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub salespeople: Vec<Figures>,
+    pub teams: Vec<Figures>,
+}
+
+/// The default period: the current year up to today.
+pub fn default_period(today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today), today)
+}
+
+#[cfg(feature = "ssr")]
+pub mod ops {
+    use chrono::NaiveDate;
+    use sqlx::PgPool;
+
+    use super::{Figures, Statistics};
+    use crate::{auth::access::Viewer, error::AppError};
+
+    /// Salespeople and teams in the viewer's read scope, with the opportunities they own.
+    pub async fn statistics(pool: &PgPool, viewer: &Viewer, from: NaiveDate, to: NaiveDate) -> Result<Statistics, AppError> {
+        let read = viewer.read.ids();
+        let salespeople = sqlx::query!(
+            r#"select s.id, s.name,
+                      count(o.id) filter (where not o.closed) as "open_count!",
+                      coalesce(sum(o.estimated_value) filter (where not o.closed), 0) as "open_estimated!",
+                      coalesce(sum(o.calculated_value) filter (where not o.closed), 0) as "open_calculated!",
+                      count(o.id) filter (where o.status = 'won' and o.date_closed between $2 and $3) as "won_count!",
+                      coalesce(sum(o.calculated_value) filter (where o.status = 'won' and o.date_closed between $2 and $3), 0) as "won_value!",
+                      count(o.id) filter (where o.status = 'lost' and o.date_closed between $2 and $3) as "lost_count!",
+                      coalesce(sum(o.estimated_value) filter (where o.status = 'lost' and o.date_closed between $2 and $3), 0) as "lost_value!"
+               from salespeople s left join opportunities o on o.salesperson_id = s.id
+               where ($1::bigint[] is null or s.id = any($1))
+               group by s.id order by lower(s.name), s.id"#,
+            read,
+            from as _,
+            to as _,
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| Figures {
+            id: r.id,
+            name: r.name,
+            open_count: r.open_count,
+            open_estimated: r.open_estimated,
+            open_calculated: r.open_calculated,
+            won_count: r.won_count,
+            won_value: r.won_value,
+            lost_count: r.lost_count,
+            lost_value: r.lost_value,
+        })
+        .collect();
+        // A team's figures count its members' opportunities that are in the viewer's reach.
+        let teams = sqlx::query!(
+            r#"select t.id, t.name,
+                      count(o.id) filter (where not o.closed) as "open_count!",
+                      coalesce(sum(o.estimated_value) filter (where not o.closed), 0) as "open_estimated!",
+                      coalesce(sum(o.calculated_value) filter (where not o.closed), 0) as "open_calculated!",
+                      count(o.id) filter (where o.status = 'won' and o.date_closed between $2 and $3) as "won_count!",
+                      coalesce(sum(o.calculated_value) filter (where o.status = 'won' and o.date_closed between $2 and $3), 0) as "won_value!",
+                      count(o.id) filter (where o.status = 'lost' and o.date_closed between $2 and $3) as "lost_count!",
+                      coalesce(sum(o.estimated_value) filter (where o.status = 'lost' and o.date_closed between $2 and $3), 0) as "lost_value!"
+               from teams t
+               join team_members m on m.team_id = t.id and ($1::bigint[] is null or m.salesperson_id = any($1))
+               left join opportunities o on o.salesperson_id = m.salesperson_id
+               group by t.id order by lower(t.name), t.id"#,
+            read,
+            from as _,
+            to as _,
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| Figures {
+            id: r.id,
+            name: r.name,
+            open_count: r.open_count,
+            open_estimated: r.open_estimated,
+            open_calculated: r.open_calculated,
+            won_count: r.won_count,
+            won_value: r.won_value,
+            lost_count: r.lost_count,
+            lost_value: r.lost_value,
+        })
+        .collect();
+        Ok(Statistics { from, to, salespeople, teams })
+    }
+}
+
+#[server(endpoint = "opportunities/statistics")]
+pub async fn get_statistics(from: Option<String>, to: Option<String>) -> Result<Statistics, AppError> {
+    let viewer = crate::auth::access::require_viewer().await.map_err(AppError::respond)?;
+    let today = chrono::Local::now().date_naive();
+    let (default_from, default_to) = default_period(today);
+    let date = |text: Option<String>, default: NaiveDate, field: &str| match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(default),
+        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| AppError::field(field, "Enter a date as YYYY-MM-DD.").respond()),
+    };
+    let (from, to) = (date(from, default_from, "from")?, date(to, default_to, "to")?);
+    if to < from {
+        return Err(AppError::field("to", "The end of the period cannot be before its start.").respond());
+    }
+    ops::statistics(&crate::state::pool()?, &viewer, from, to).await.map_err(AppError::respond)
+}
+
+#[component]
+pub fn StatisticsPage() -> impl IntoView {
+    let query = use_query_map();
+    let period = Memo::new(move |_| query.with(|q| (q.get("from"), q.get("to"))));
+    let statistics = Resource::new(move || period.get(), |(from, to)| get_statistics(from, to));
+    view! {
+        <Title text="Statistics · Opportunities · Pipeline"/>
+        <p class="breadcrumb"><a href="/opportunities">"Opportunities"</a></p>
+        <h1>"Statistics"</h1>
+        <Transition fallback=|| view! { <p class="muted">"Loading statistics…"</p> }>
+            {move || statistics.get().map(|result| match result {
+                Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(s) => view! {
+                    <Form method="get" action="/opportunities/statistics" attr:class="card period-form" attr:aria-label="Period">
+                        <div class="field">
+                            <label for="stats-from">"Closed from"</label>
+                            <input id="stats-from" name="from" type="date" value=s.from.to_string()/>
+                        </div>
+                        <div class="field">
+                            <label for="stats-to">"Closed to"</label>
+                            <input id="stats-to" name="to" type="date" value=s.to.to_string()/>
+                        </div>
+                        <div class="form-actions"><button class="button" type="submit">"Show"</button></div>
+                    </Form>
+                    {figures_table("Salespeople", "salespeople-heading", s.salespeople)}
+                    {figures_table("Teams", "teams-heading", s.teams)}
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+fn rate(value: Option<Decimal>) -> String {
+    value.map(percent).unwrap_or_else(|| "—".into())
+}
+
+fn figures_table(title: &'static str, heading_id: &'static str, rows: Vec<Figures>) -> impl IntoView {
+    let body = if rows.is_empty() {
+        view! { <p class="muted">"Nothing to show."</p> }.into_any()
+    } else {
+        let rows = rows
+            .into_iter()
+            .map(|f| {
+                let (by_count, by_value) = (rate(f.win_rate_by_count()), rate(f.win_rate_by_value()));
+                view! {
+                    <tr>
+                        <th scope="row" data-label="Name">{f.name}</th>
+                        <td class="num" data-label="Open">{f.open_count}</td>
+                        <td class="num" data-label="Estimated value">{money(f.open_estimated)}</td>
+                        <td class="num" data-label="Calculated value">{money(f.open_calculated)}</td>
+                        <td class="num" data-label="Won">{format!("{} · {}", f.won_count, money(f.won_value))}</td>
+                        <td class="num" data-label="Lost">{format!("{} · {}", f.lost_count, money(f.lost_value))}</td>
+                        <td class="num" data-label="Win rate (count)">{by_count}</td>
+                        <td class="num" data-label="Win rate (value)">{by_value}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <div class="table-wrap">
+                <table class="table statistics-table">
+                    <thead><tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col" class="num">"Open"</th>
+                        <th scope="col" class="num">"Estimated value"</th>
+                        <th scope="col" class="num">"Calculated value"</th>
+                        <th scope="col" class="num">"Won"</th>
+                        <th scope="col" class="num">"Lost"</th>
+                        <th scope="col" class="num">"Win rate (count)"</th>
+                        <th scope="col" class="num">"Win rate (value)"</th>
+                    </tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="statistics-section" aria-labelledby=heading_id>
+            <h2 id=heading_id>{title}</h2>
+            {body}
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn win_rates_by_count_and_by_value() {
+        let cases = [("3", "1", Some("75.00")), ("0", "2", Some("0.00")), ("2", "0", Some("100.00")), ("1", "2", Some("33.33")), ("0", "0", None)];
+        for (won, lost, expected) in cases {
+            assert_eq!(win_rate(d(won), d(lost)), expected.map(d), "{won} won, {lost} lost");
+        }
+        let f = Figures { won_count: 1, won_value: d("3000"), lost_count: 3, lost_value: d("1000"), ..Default::default() };
+        assert_eq!(f.win_rate_by_count(), Some(d("25.00")));
+        assert_eq!(f.win_rate_by_value(), Some(d("75.00")));
+    }
+
+    #[test]
+    fn the_default_period_is_the_year_so_far() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        assert_eq!(default_period(today), (NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), today));
+    }
+}
