@@ -56,7 +56,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("welcome") view=WelcomePage/>
                 <ParentRoute path=path!("") view=SignedInShell>
                     <Route path=path!("") view=HomePage/>
-                    <Route path=path!("board") view=|| view! { <Planned title="Board"/> }/>
+                    <Route path=path!("board") view=crate::board::BoardPage/>
                     <Route path=path!("opportunities") view=crate::opportunities::OpportunitiesPage/>
                     <Route path=path!("opportunities/new") view=crate::opportunities::NewOpportunityPage/>
                     <Route path=path!("opportunities/statistics") view=crate::opportunities::statistics::StatisticsPage/>

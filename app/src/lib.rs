@@ -2,6 +2,7 @@
 //! into the wasm client. One folder per feature; pure rules live in `domain`.
 
 pub mod auth;
+pub mod board;
 pub mod contacts;
 pub mod domain;
 pub mod error;

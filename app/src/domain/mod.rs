@@ -4,4 +4,5 @@
 pub mod date_formula;
 pub mod entries;
 pub mod quotes;
+pub mod rank;
 pub mod setup;

@@ -7,7 +7,7 @@ use super::{ContactChoice, FilterOptions, NewOptions, OpportunityDetail, Opportu
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-mod read {
+pub(crate) mod read {
     use chrono::NaiveDate;
     use rust_decimal::Decimal;
 
@@ -171,7 +171,7 @@ pub async fn update_opportunity(
         estimated_closing_date: read::date(estimated_closing_date.as_deref(), "estimated_closing_date")?,
     };
     let cancel = read::flag(cancel_open_tasks.as_deref());
-    super::ops::update(&crate::state::pool()?, &viewer, id, version, &request, cancel, read::today())
+    super::ops::update(&crate::state::pool()?, &viewer, id, version, &request, cancel, None, read::today())
         .await
         .map_err(AppError::respond)
 }

@@ -736,6 +736,7 @@ async fn lock(tx: &mut PgConnection, pool: &PgPool, viewer: &Viewer, id: i64, ve
 }
 
 /// Moves the opportunity (First, Next, Previous, Skip, Jump, Update): one entry appended.
+#[allow(clippy::too_many_arguments)] // the update dialog's fields plus where a board drop lands
 pub async fn update(
     pool: &PgPool,
     viewer: &Viewer,
@@ -743,8 +744,12 @@ pub async fn update(
     version: i32,
     request: &UpdateRequest,
     cancel_open_tasks: bool,
+    board_rank: Option<&str>,
     today: NaiveDate,
 ) -> Result<Saved, AppError> {
+    if board_rank.is_some_and(|r| !crate::domain::rank::is_valid(r)) {
+        return Err(AppError::field("rank", "The position on the board could not be read. Reload the board."));
+    }
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, pool, viewer, id, version, "update").await?;
     let stages = stages(&mut tx, locked.cycle_id).await?;
@@ -756,6 +761,10 @@ pub async fn update(
     }
     let plan = plan_update(&stages, locked.method, &locked.state, &request, today).map_err(refused)?;
     let version = write_plan(&mut tx, viewer, &locked.change, &plan, None, cancel_open_tasks).await?;
+    // A card dropped on the board lands where it was dropped in its new column.
+    if let Some(rank) = board_rank {
+        sqlx::query!("update opportunities set board_rank = $2 where id = $1", id, rank).execute(&mut *tx).await?;
+    }
     tx.commit().await?;
     tracing::info!(opportunity = id, user = viewer.user.id, action = ?request.action, "opportunity updated");
     Ok(Saved { id, version })
