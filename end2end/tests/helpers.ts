@@ -48,3 +48,33 @@ export async function expectAccessible(page: Page) {
   const problems = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
   expect(problems, "accessibility violations").toEqual([]);
 }
+
+/** Adds a salesperson in Setup › Salespeople (admin). */
+export async function addSalesperson(page: Page, code: string, name: string) {
+  await page.goto("/setup/salespeople");
+  await hydrated(page);
+  const add = page.getByRole("region", { name: "Add a salesperson" });
+  await add.getByLabel("Code").fill(code);
+  await add.getByLabel("Name").fill(name);
+  await add.getByRole("button", { name: "Add salesperson" }).click();
+  await expect(page.getByText(`${name} (${code}) added.`)).toBeVisible();
+}
+
+/** Adds a company owned by a salesperson and leaves the browser on its card; answers its id. */
+export async function addCompany(page: Page, company: string, seller: string, code: string): Promise<string> {
+  await page.goto("/contacts/new");
+  await hydrated(page);
+  await page.getByLabel("Name", { exact: true }).fill(company);
+  await page.getByLabel("Salesperson").selectOption({ label: `${seller} (${code})` });
+  await page.getByRole("button", { name: "Create contact" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: company })).toBeVisible();
+  await hydrated(page);
+  return page.url().split("/").pop()!;
+}
+
+/** Calls a server function as the signed-in browser does (form post, JSON answer). */
+export async function call(page: Page, endpoint: string, form: Record<string, string>) {
+  const response = await page.request.post(`/api/${endpoint}`, { form, headers: { Accept: "application/json" } });
+  expect(response.ok(), `${endpoint}: ${response.status()} ${await response.text()}`).toBeTruthy();
+  return response.json();
+}

@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { ADMIN, expectAccessible, failOnConsoleErrors, hydrated, screenshot, signIn } from "./helpers";
+import { ADMIN, addCompany, addSalesperson, expectAccessible, failOnConsoleErrors, hydrated, screenshot, signIn } from "./helpers";
 
 // Both projects (desktop, phone) share one database and a run may be repeated on it: names and
 // codes carry the project and a token of this run. The default STANDARD cycle is used:
@@ -13,26 +13,6 @@ function names(project: string) {
     company: `Orbit Tools ${p} ${run}`,
     deal: `Workshop fit-out ${p} ${run}`,
   };
-}
-
-async function addSalesperson(page: Page, code: string, name: string) {
-  await page.goto("/setup/salespeople");
-  await hydrated(page);
-  const add = page.getByRole("region", { name: "Add a salesperson" });
-  await add.getByLabel("Code").fill(code);
-  await add.getByLabel("Name").fill(name);
-  await add.getByRole("button", { name: "Add salesperson" }).click();
-  await expect(page.getByText(`${name} (${code}) added.`)).toBeVisible();
-}
-
-async function addCompany(page: Page, company: string, seller: string, code: string) {
-  await page.goto("/contacts/new");
-  await hydrated(page);
-  await page.getByLabel("Name", { exact: true }).fill(company);
-  await page.getByLabel("Salesperson").selectOption({ label: `${seller} (${code})` });
-  await page.getByRole("button", { name: "Create contact" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: company })).toBeVisible();
-  await hydrated(page);
 }
 
 /** Opens the Update dialog, picks an action and records it. */

@@ -22,7 +22,7 @@ use wasm_bindgen::JsCast;
 use super::{Board, BoardCard, BoardColumn, api};
 use crate::{
     domain::{
-        entries::{Action, Outcome, UpdateRequest, action_for_target, check_action, close_defaults, plan_update},
+        entries::{Action, ActiveEntry, Outcome, UpdateRequest, action_for_target, check_action, close_defaults, plan_update},
         rank,
     },
     error::AppError,
@@ -61,6 +61,10 @@ pub fn BoardPage() -> impl IntoView {
     let query_map = use_query_map();
     let query = Memo::new(move |_| query_map.with(ListQuery::from_map));
     let reloads = RwSignal::new(0u32);
+    // Outside the board's view, so a reload after a refused move keeps the message and the
+    // screen reader announcement.
+    let announcement = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<String>);
     let board = Resource::new(move || (query.get(), reloads.get()), |(q, _)| api::get_board(Some(q.encoded())));
     view! {
         <Title text="Board · Pipeline"/>
@@ -70,7 +74,9 @@ pub fn BoardPage() -> impl IntoView {
                     <h1>"Board"</h1>
                     <p class="form-error" role="alert">{e.to_string()}</p>
                 }.into_any(),
-                Ok(b) => view! { <BoardView board=b query=query.get_untracked() reloads=reloads/> }.into_any(),
+                Ok(b) => view! {
+                    <BoardView board=b query=query.get_untracked() reloads=reloads announcement=announcement message=message/>
+                }.into_any(),
             })}
         </Transition>
     }
@@ -140,14 +146,18 @@ fn filters(b: &Board, query: &ListQuery) -> impl IntoView + use<> {
 }
 
 #[component]
-fn BoardView(board: Board, query: ListQuery, reloads: RwSignal<u32>) -> impl IntoView {
+fn BoardView(
+    board: Board,
+    query: ListQuery,
+    reloads: RwSignal<u32>,
+    announcement: RwSignal<String>,
+    message: RwSignal<Option<String>>,
+) -> impl IntoView {
     let stages = StoredValue::new(board.stages.clone());
     let meta = StoredValue::new((board.method, board.today, board.close_codes.clone()));
     let columns = RwSignal::new(board.columns.clone());
     let drag = RwSignal::new(None::<Drag>);
     let pointer = RwSignal::new((0.0f64, 0.0f64));
-    let announcement = RwSignal::new(String::new());
-    let message = RwSignal::new(None::<String>);
     let closing = RwSignal::new(None::<(i64, Outcome)>);
     let busy = RwSignal::new(false);
     let query_text = StoredValue::new(query.encoded());
@@ -287,8 +297,22 @@ fn BoardView(board: Board, query: ListQuery, reloads: RwSignal<u32>) -> impl Int
                     .await;
                     busy.set(false);
                     match result {
-                        // The fresh state (entry, version, rules) comes from the server.
-                        Ok(_) => reloads.update(|n| *n += 1),
+                        // The card now carries the entry the server recorded (the same plan),
+                        // so the next move is checked against it; the board is not reloaded,
+                        // which keeps the scroll position and the focus.
+                        Ok(saved) => columns.update(|cols| {
+                            if let Some(c) = cols.iter_mut().flat_map(|c| c.cards.iter_mut()).find(|c| c.id == card_id) {
+                                c.version = saved.version;
+                                c.state.active = Some(ActiveEntry {
+                                    entry_no: entry.entry_no,
+                                    stage_id: entry.stage_id,
+                                    date_of_change: entry.date_of_change,
+                                    estimated_value: entry.estimated_value,
+                                    estimated_closing_date: Some(entry.estimated_closing_date),
+                                    chances: entry.chances,
+                                });
+                            }
+                        }),
                         Err(e) => {
                             columns.set(previous);
                             let why = match &e {
@@ -330,17 +354,38 @@ fn BoardView(board: Board, query: ListQuery, reloads: RwSignal<u32>) -> impl Int
         }
         Some(Target::Column { col, index })
     };
-    let auto_scroll = move |x: f64| {
-        if let Some(strip) = strip.get_untracked() {
-            let r = strip.get_bounding_client_rect();
-            let edge = 48.0;
-            if x < r.left() + edge {
-                strip.set_scroll_left(strip.scroll_left() - 24);
-            } else if x > r.right() - edge {
-                strip.set_scroll_left(strip.scroll_left() + 24);
-            }
+    // While a lifted card rests near the strip's left or right edge, the columns keep scrolling
+    // under it (a finger cannot "move" to scroll further), and the target follows.
+    let auto_scroll = StoredValue::new_local(None::<IntervalHandle>);
+    // Effects run in the browser only: no timer while rendering on the server.
+    Effect::new(move |started: Option<()>| {
+        if started.is_some() {
+            return;
         }
-    };
+        let handle = set_interval_with_handle(
+        move || {
+            let Some((x, y)) = drag.with_untracked(|d| d.as_ref().filter(|d| d.lifted && !d.keyboard).map(|_| pointer.get_untracked())) else {
+                return;
+            };
+            let Some(strip) = strip.get_untracked() else { return };
+            let r = strip.get_bounding_client_rect();
+            let edge = 40.0;
+            let step = if x < r.left() + edge {
+                -18
+            } else if x > r.right() - edge {
+                18
+            } else {
+                return;
+            };
+            strip.set_scroll_left(strip.scroll_left() + step);
+            let target = target_at(x, y);
+            drag.update(|d| if let Some(d) = d { d.target = target });
+        },
+        Duration::from_millis(30),
+        )
+        .ok();
+        auto_scroll.set_value(handle);
+    });
     let move_handle = window_event_listener(leptos::ev::pointermove, move |ev| {
         let Some(d) = drag.get_untracked() else { return };
         if d.keyboard || ev.pointer_id() != d.pointer_id {
@@ -364,7 +409,6 @@ fn BoardView(board: Board, query: ListQuery, reloads: RwSignal<u32>) -> impl Int
         }
         ev.prevent_default();
         pointer.set((x, y));
-        auto_scroll(x);
         let target = target_at(x, y);
         drag.update(|d| if let Some(d) = d { d.target = target });
     });
@@ -390,6 +434,9 @@ fn BoardView(board: Board, query: ListQuery, reloads: RwSignal<u32>) -> impl Int
         }
     });
     on_cleanup(move || {
+        if let Some(ticker) = auto_scroll.try_update_value(Option::take).flatten() {
+            ticker.clear();
+        }
         move_handle.remove();
         up_handle.remove();
         cancel_handle.remove();
@@ -461,6 +508,8 @@ fn BoardView(board: Board, query: ListQuery, reloads: RwSignal<u32>) -> impl Int
                 drag.set(None);
                 if let Some(Drag { target: Some(target), from_col, .. }) = d {
                     drop(card_id, from_col, target);
+                    // The columns were redrawn: keep the keyboard on the card that moved.
+                    request_animation_frame(move || focus_card(card_id));
                 }
             }
             "Escape" if lifted => {
@@ -471,18 +520,27 @@ fn BoardView(board: Board, query: ListQuery, reloads: RwSignal<u32>) -> impl Int
             "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown" if lifted => {
                 ev.prevent_default();
                 let Some(Drag { target, from_col, .. }) = drag.get_untracked() else { return };
+                // Past the last column come the Won and Lost zones.
                 let (mut c, mut i) = match target {
                     Some(Target::Column { col, index }) => (col, index),
-                    _ => (from_col, 0),
+                    Some(Target::Close(Outcome::Won)) => (column_count, 0),
+                    Some(Target::Close(Outcome::Lost)) => (column_count + 1, 0),
+                    None => (from_col, 0),
                 };
                 match key.as_str() {
                     "ArrowLeft" => c = c.saturating_sub(1),
-                    "ArrowRight" => c = (c + 1).min(column_count - 1),
+                    "ArrowRight" => c = (c + 1).min(column_count + 1),
                     "ArrowUp" => i = i.saturating_sub(1),
                     _ => i += 1,
                 }
                 if key == "ArrowLeft" || key == "ArrowRight" {
                     i = 0;
+                }
+                if c >= column_count {
+                    let outcome = if c == column_count { Outcome::Won } else { Outcome::Lost };
+                    drag.update(|d| if let Some(d) = d { d.target = Some(Target::Close(outcome)) });
+                    announcement.set(format!("Over {}: drop to close the opportunity as {}.", outcome.label(), outcome.label().to_lowercase()));
+                    return;
                 }
                 i = i.min(count_in(c));
                 drag.update(|d| if let Some(d) = d { d.target = Some(Target::Column { col: c, index: i }) });
@@ -499,12 +557,13 @@ fn BoardView(board: Board, query: ListQuery, reloads: RwSignal<u32>) -> impl Int
 
     let ghost = move || {
         drag.get().filter(|d| d.lifted && !d.keyboard).and_then(|d| card_of(d.card_id)).map(|card| {
-            let style = move || {
+            // Set through the CSSOM (`style:`), which the CSP allows, not as a style attribute.
+            let transform = move || {
                 let (x, y) = pointer.get();
-                format!("transform: translate({}px, {}px)", x - 40.0, y - 20.0)
+                format!("translate({}px, {}px)", x - 40.0, y - 20.0)
             };
             view! {
-                <div class="board-ghost" style=style aria-hidden="true">
+                <div class="board-ghost" style:transform=transform aria-hidden="true">
                     <strong>{card.description.clone()}</strong>
                     <span>{money(card.estimated_value)}</span>
                 </div>
@@ -517,6 +576,8 @@ fn BoardView(board: Board, query: ListQuery, reloads: RwSignal<u32>) -> impl Int
             .get()
             .into_iter()
             .enumerate()
+            // "Not started" only while it has cards: nothing can be dropped on it.
+            .filter(|(_, column)| column.stage_id.is_some() || column.count > 0)
             .map(|(col, column)| column_view(col, column, drag, droppable, on_pointer_down, on_key, columns, query_text, meta.get_value().1))
             .collect_view()
     };
@@ -525,6 +586,7 @@ fn BoardView(board: Board, query: ListQuery, reloads: RwSignal<u32>) -> impl Int
             .get()
             .into_iter()
             .enumerate()
+            .filter(|(_, c)| c.stage_id.is_some() || c.count > 0)
             .map(|(i, c)| view! { <option value=i.to_string()>{format!("{} ({})", c.title, c.count)}</option> })
             .collect_view()
     };
@@ -562,8 +624,11 @@ fn BoardView(board: Board, query: ListQuery, reloads: RwSignal<u32>) -> impl Int
         <p class="muted board-help">"Drag a card to another stage, or focus it and press Space. On a phone, press and hold a card to lift it."</p>
         <div class="board-strip" node_ref=strip class:dragging=move || drag.with(|d| d.as_ref().is_some_and(|d| d.lifted))>
             {column_views}
-            <div class="close-zones">{close_zone(Outcome::Won)}{close_zone(Outcome::Lost)}</div>
         </div>
+        // Closing is a drop too: the two zones appear at the bottom of the screen while a card is lifted.
+        <Show when=move || drag.with(|d| d.as_ref().is_some_and(|d| d.lifted))>
+            <div class="close-bar">{close_zone(Outcome::Won)}{close_zone(Outcome::Lost)}</div>
+        </Show>
         {ghost}
         {move || closing.get().and_then(|(id, outcome)| card_of(id).map(|card| view! {
             <CloseCardDialog card=card outcome=outcome closing=closing reloads=reloads close_codes=meta.get_value().2 today=meta.get_value().1/>
@@ -601,6 +666,14 @@ fn suppress_click() {
             },
             Duration::from_millis(50),
         );
+    }
+}
+
+fn focus_card(card_id: i64) {
+    if let Ok(Some(el)) = document().query_selector(&format!("[data-card=\"{card_id}\"]"))
+        && let Ok(el) = el.dyn_into::<web_sys::HtmlElement>()
+    {
+        let _ = el.focus();
     }
 }
 
