@@ -18,6 +18,9 @@ pub struct SeedArgs {
     pub teams: usize,
     #[arg(long, default_value_t = 5000)]
     pub contacts: usize,
+    /// Open opportunities in the STANDARD cycle, spread over its stages, on owned companies.
+    #[arg(long, default_value_t = 0)]
+    pub opportunities: usize,
     /// Password of the seeded user accounts (one manager per team, one user per salesperson).
     #[arg(long, env = "PIPELINE_SEED_PASSWORD", default_value = "pipeline demo")]
     pub password: String,
@@ -184,12 +187,95 @@ pub async fn seed(pool: &PgPool, args: &SeedArgs) -> Result<String, StartupError
         cols.push(&mut rng, "person", name, Some(company_ids[c]), title, email, company_owner[c]);
     }
     cols.insert(&mut tx).await?;
+    let owned: Vec<(i64, i64)> = company_ids.iter().zip(&company_owner).filter_map(|(c, o)| o.map(|o| (*c, o))).collect();
+    seed_opportunities(&mut tx, &mut rng, &owned, args.opportunities).await?;
     tx.commit().await.map_err(fail)?;
 
     Ok(format!(
-        "seeded {} salespeople, {} teams, {} companies and {} persons (seed {}); every seeded user's password is {:?}",
-        args.salespeople, args.teams, companies, persons, args.seed, args.password
+        "seeded {} salespeople, {} teams, {} companies, {} persons and {} opportunities (seed {}); every seeded user's password is {:?}",
+        args.salespeople, args.teams, companies, persons, args.opportunities, args.seed, args.password
     ))
+}
+
+const WHAT: &[&str] = &[
+    "laptops", "office chairs", "support contract", "warehouse racks", "solar panels", "licences", "printers",
+    "delivery vans", "consulting days", "training", "servers", "coffee machines",
+];
+
+/// Open opportunities in the STANDARD cycle, each with its one active entry at a random stage;
+/// the figures follow DOMAIN.md (Multiply: chances × completed / 100).
+async fn seed_opportunities(
+    tx: &mut sqlx::PgConnection,
+    rng: &mut ChaCha8Rng,
+    owned_companies: &[(i64, i64)],
+    count: usize,
+) -> Result<(), StartupError> {
+    if count == 0 || owned_companies.is_empty() {
+        return Ok(());
+    }
+    let stages: Vec<i64> = sqlx::query_scalar(
+        "select s.id from sales_cycle_stages s join sales_cycles c on c.id = s.cycle_id where c.code = 'STANDARD' order by s.stage",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(fail)?;
+    if stages.is_empty() {
+        return Err(StartupError::Invalid("the STANDARD cycle has no stages".into()));
+    }
+    let (mut description, mut contact, mut owner, mut stage, mut value, mut age, mut priority, mut closing) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..count {
+        let (company, salesperson) = *pick(rng, owned_companies);
+        description.push(format!("{} {} (deal {})", rng.gen_range(2..200), pick(rng, WHAT), i + 1));
+        contact.push(company);
+        owner.push(salesperson);
+        // Earlier stages hold more opportunities, as in a real funnel.
+        let s = (rng.gen_range(0..stages.len()) + rng.gen_range(0..stages.len())) / 2;
+        stage.push(stages[s]);
+        value.push(rust_decimal::Decimal::new(rng.gen_range(50_000..5_000_000), 2));
+        age.push(rng.gen_range(0..120));
+        priority.push(pick(rng, &["low", "normal", "normal", "high"]).to_string());
+        closing.push(rng.gen_range(-10..120));
+    }
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "insert into opportunities (description, contact_id, salesperson_id, cycle_id, creation_date, priority,
+                                    estimated_value, current_stage_id, status, entry_count, chances_pct, completed_pct,
+                                    probability_pct, calculated_value, estimated_closing_date)
+         select x.d, x.c, x.s, st.cycle_id, current_date - x.age, x.p, x.v, st.id, 'in_progress', 1, st.chances_pct,
+                st.completed_pct, round(st.chances_pct * st.completed_pct / 100, 2),
+                round(x.v * st.chances_pct * st.completed_pct / 10000, 2), current_date + x.closing
+         from unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::numeric[], $6::int[], $7::text[], $8::int[])
+              with ordinality as x(d, c, s, stage, v, age, p, closing, n)
+         join sales_cycle_stages st on st.id = x.stage
+         order by x.n
+         returning id",
+    )
+    .bind(&description)
+    .bind(&contact)
+    .bind(&owner)
+    .bind(&stage)
+    .bind(&value)
+    .bind(&age)
+    .bind(&priority)
+    .bind(&closing)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(fail)?;
+    sqlx::query(
+        "insert into opportunity_entries (opportunity_id, entry_no, stage_id, action_taken, date_of_change,
+                                          estimated_value, chances_pct, completed_pct, probability_pct,
+                                          calculated_value, estimated_closing_date, active)
+         select o.id, 1, o.current_stage_id, case when st.stage = 1 then 'first' else 'jumped' end, o.creation_date,
+                o.estimated_value, o.chances_pct, o.completed_pct, o.probability_pct, o.calculated_value,
+                greatest(o.estimated_closing_date, o.creation_date), true
+         from opportunities o join sales_cycle_stages st on st.id = o.current_stage_id
+         where o.id = any($1)",
+    )
+    .bind(&ids)
+    .execute(&mut *tx)
+    .await
+    .map_err(fail)?;
+    Ok(())
 }
 
 /// Column vectors for one `insert … select from unnest(…)` per batch.

@@ -4,7 +4,7 @@ use server::seed::{SeedArgs, seed};
 use sqlx::PgPool;
 
 fn args(seed: u64) -> SeedArgs {
-    SeedArgs { seed, salespeople: 6, teams: 2, contacts: 600, password: "pipeline demo".into() }
+    SeedArgs { seed, salespeople: 6, teams: 2, contacts: 600, opportunities: 300, password: "pipeline demo".into() }
 }
 
 async fn snapshot(pool: &PgPool) -> Vec<(String, String, Option<String>)> {
@@ -17,7 +17,7 @@ async fn snapshot(pool: &PgPool) -> Vec<(String, String, Option<String>)> {
 }
 
 async fn wipe(pool: &PgPool) {
-    sqlx::query("truncate contacts, team_managers, team_members, teams, users, salespeople restart identity cascade")
+    sqlx::query("truncate opportunities, contacts, team_managers, team_members, teams, users, salespeople restart identity cascade")
         .execute(pool)
         .await
         .unwrap();
@@ -52,6 +52,19 @@ async fn seeding_creates_the_requested_data_consistently(pool: PgPool) {
     // Each team has a manager who can sign in.
     let managed: i64 = sqlx::query_scalar("select count(distinct team_id) from team_managers").fetch_one(&pool).await.unwrap();
     assert_eq!(managed, 2);
+    // Opportunities: open, each with exactly one active entry whose figures are the opportunity's,
+    // owned by their company's salesperson, calculated by Multiply.
+    let (opportunities, consistent): (i64, i64) = sqlx::query_as(
+        "select count(*), count(*) filter (where e.stage_id = o.current_stage_id and e.calculated_value = o.calculated_value
+                                            and o.salesperson_id = c.salesperson_id
+                                            and o.probability_pct = round(o.chances_pct * o.completed_pct / 100, 2))
+         from opportunities o join opportunity_entries e on e.opportunity_id = o.id and e.active
+         join contacts c on c.id = o.contact_id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((opportunities, consistent), (300, 300));
     // Seeding twice is refused rather than duplicating.
     assert!(seed(&pool, &args(7)).await.unwrap_err().to_string().contains("already seeded"));
 }

@@ -729,11 +729,11 @@ fn column_view(
         <section class="board-column" data-col=col aria-labelledby=labelled_by class:drop-over=over class:no-drop=blocked>
             <header class="column-head">
                 <h2 id=heading_id>{column.title.clone()}</h2>
-                <p class="column-totals">
-                    <span data-column-count="">{column.count}</span>" · "
-                    <span title="Estimated value" data-column-estimated="">{money(column.estimated)}</span>" · "
-                    <span title="Calculated (weighted) value" data-column-calculated="">{money(column.calculated)}</span>
-                </p>
+                <dl class="column-totals">
+                    <div><dt>"Cards"</dt><dd data-column-count="">{column.count}</dd></div>
+                    <div><dt>"Estimated"</dt><dd data-column-estimated="">{money(column.estimated)}</dd></div>
+                    <div><dt>"Weighted"</dt><dd data-column-calculated="">{money(column.calculated)}</dd></div>
+                </dl>
             </header>
             <ol class="column-cards">
                 {cards}
@@ -777,13 +777,13 @@ fn card_view(
             <span class="card-figures">
                 <strong>{money(card.estimated_value)}</strong>
                 <span>{percent(card.probability)}</span>
+                <span class="card-closing" class:overdue=overdue title="Estimated closing date">{closing}</span>
             </span>
             <span class="card-meta">
-                <span class="card-closing" class:overdue=overdue>{closing}</span>
                 <span class=priority_class>{card.priority.label()}</span>
+                <span class="card-days muted">{days}</span>
                 <span class="initials" title=card.salesperson.clone()>{card.initials()}</span>
             </span>
-            <span class="card-days muted">{days}</span>
         </li>
     }
 }
