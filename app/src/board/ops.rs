@@ -10,7 +10,6 @@ use super::{Board, BoardCard, BoardColumn, COLUMN_PAGE};
 use crate::{
     auth::access::{Viewer, record_denied},
     domain::{
-        date_formula::DateFormula,
         entries::{ActiveEntry, OpportunityState, StageRule},
         rank,
         setup as rules,
@@ -116,32 +115,11 @@ pub async fn board(pool: &PgPool, viewer: &Viewer, query: &ListQuery, today: Nai
         .into_iter()
         .map(|c| Choice { id: c.id, label: c.code })
         .collect();
-    let stages: Vec<StageRule> = sqlx::query!(
-        r#"select s.id, s.stage, s.description, s.completed_pct, s.chances_pct, s.allow_skip, s.quote_required,
-                  s.date_formula, a.code as "activity_code?"
-           from sales_cycle_stages s left join activities a on a.id = s.activity_id
-           where s.cycle_id = $1 order by s.stage"#,
-        cycle_id
-    )
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|s| StageRule {
-        id: s.id,
-        number: s.stage,
-        description: s.description,
-        completed: s.completed_pct,
-        chances: s.chances_pct,
-        allow_skip: s.allow_skip,
-        quote_required: s.quote_required,
-        date_formula: DateFormula::parse(&s.date_formula).ok().filter(|f| !f.is_empty()),
-        activity_code: s.activity_code,
-    })
-    .collect();
+    let stages: Vec<StageRule> = crate::opportunities::ops::stages(&mut *pool.acquire().await?, cycle_id).await?;
 
     let read = viewer.read.ids();
     let priority = query.priority.map(Priority::as_str);
-    let pattern = contains_pattern(&query.search);
+    let pattern = crate::contacts::ops::contains_pattern(&query.search);
     let mut tx = pool.begin_with("begin isolation level repeatable read, read only").await?;
     let totals = sqlx::query!(
         r#"select o.current_stage_id, count(*) as "count!", coalesce(sum(o.estimated_value), 0) as "estimated!",
@@ -254,14 +232,6 @@ pub async fn board(pool: &PgPool, viewer: &Viewer, query: &ListQuery, today: Nai
     })
 }
 
-fn contains_pattern(text: &str) -> Option<String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    Some(format!("%{escaped}%"))
-}
 
 /// The next cards of one column after `(after_rank, after_id)`.
 pub async fn more_cards(
@@ -315,7 +285,7 @@ pub async fn more_cards(
         query.priority.map(Priority::as_str),
         query.closing_from as _,
         query.closing_to as _,
-        contains_pattern(&query.search),
+        crate::contacts::ops::contains_pattern(&query.search),
         viewer.write.ids(),
         stage_id,
         after.0,

@@ -622,7 +622,8 @@ fn BoardView(
             </p>
         })}
         <p class="muted board-help">"Drag a card to another stage, or focus it and press Space. On a phone, press and hold a card to lift it."</p>
-        <div class="board-strip" node_ref=strip class:dragging=move || drag.with(|d| d.as_ref().is_some_and(|d| d.lifted))>
+        // Focusable so the sideways scrolling works from the keyboard even without cards.
+        <div class="board-strip" node_ref=strip role="region" aria-label="Stages" tabindex="0" class:dragging=move || drag.with(|d| d.as_ref().is_some_and(|d| d.lifted))>
             {column_views}
         </div>
         // Closing is a drop too: the two zones appear at the bottom of the screen while a card is lifted.

@@ -24,8 +24,9 @@ fn may_change_unassigned(viewer: &Viewer) -> bool {
     matches!(viewer.user.role, Role::Admin | Role::Manager)
 }
 
-/// `%text%` for `ilike`, with the pattern characters of the text taken literally.
-fn contains_pattern(text: &str) -> Option<String> {
+/// `%text%` for `ilike`, with the pattern characters of the text taken literally. Shared by every
+/// search box (contacts, opportunities, board).
+pub(crate) fn contains_pattern(text: &str) -> Option<String> {
     let text = text.trim();
     if text.is_empty() {
         return None;

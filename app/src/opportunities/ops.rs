@@ -37,14 +37,6 @@ pub fn refused(refusal: Refusal) -> AppError {
     AppError::field(refusal.field().unwrap_or("form"), refusal.to_string())
 }
 
-fn contains_pattern(text: &str) -> Option<String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    Some(format!("%{escaped}%"))
-}
 
 fn method(code: &str) -> ProbabilityMethod {
     rules::parse_method(code).unwrap_or_default()
@@ -61,7 +53,7 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<O
     let read = viewer.read.ids();
     let status_filter = query.status.as_str();
     let priority = query.priority.map(Priority::as_str);
-    let pattern = contains_pattern(&query.search);
+    let pattern = crate::contacts::ops::contains_pattern(&query.search);
     let mut tx = pool.begin_with("begin isolation level repeatable read, read only").await?;
     let totals = sqlx::query!(
         r#"select count(*) as "n!", coalesce(sum(o.estimated_value), 0) as "estimated!",
@@ -91,7 +83,8 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<O
     .fetch_one(&mut *tx)
     .await?;
     let page = query.page.clamp(1, last_page(totals.n));
-    let items = sqlx::query!(
+    let items = sqlx::query_as!(
+        ListRow,
         r#"select o.id, o.no, o.description, o.contact_id, ct.name as contact_name, sp.name as salesperson_name,
                   cy.code as cycle_code, st.description as "stage_description?", st.stage as "stage_no?",
                   o.status, o.priority, o.estimated_value, o.probability_pct, o.calculated_value,
@@ -139,25 +132,50 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<O
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
-    .map(|r| OpportunityListItem {
-        id: r.id,
-        no: r.no,
-        description: r.description,
-        contact_id: r.contact_id,
-        contact_name: r.contact_name,
-        salesperson_name: r.salesperson_name,
-        cycle_code: r.cycle_code,
-        stage: r.stage_no.map(|no| stage_label(no, r.stage_description.as_deref().unwrap_or_default())),
-        status: status(&r.status),
-        priority: Priority::from_db(&r.priority),
-        estimated_value: r.estimated_value,
-        probability: r.probability_pct,
-        calculated_value: r.calculated_value,
-        estimated_closing_date: r.estimated_closing_date,
-    })
+    .map(ListRow::item)
     .collect();
     tx.commit().await?;
     Ok(OpportunityList { items, total: totals.n, page, sum_estimated: totals.estimated, sum_calculated: totals.calculated })
+}
+
+/// A row of the list (and of a contact's opportunities) as the queries return it.
+struct ListRow {
+    id: i64,
+    no: String,
+    description: String,
+    contact_id: i64,
+    contact_name: String,
+    salesperson_name: String,
+    cycle_code: String,
+    stage_description: Option<String>,
+    stage_no: Option<i32>,
+    status: String,
+    priority: String,
+    estimated_value: Decimal,
+    probability_pct: Decimal,
+    calculated_value: Decimal,
+    estimated_closing_date: Option<NaiveDate>,
+}
+
+impl ListRow {
+    fn item(self) -> OpportunityListItem {
+        OpportunityListItem {
+            id: self.id,
+            no: self.no,
+            description: self.description,
+            contact_id: self.contact_id,
+            contact_name: self.contact_name,
+            salesperson_name: self.salesperson_name,
+            cycle_code: self.cycle_code,
+            stage: self.stage_no.map(|no| stage_label(no, self.stage_description.as_deref().unwrap_or_default())),
+            status: status(&self.status),
+            priority: Priority::from_db(&self.priority),
+            estimated_value: self.estimated_value,
+            probability: self.probability_pct,
+            calculated_value: self.calculated_value,
+            estimated_closing_date: self.estimated_closing_date,
+        }
+    }
 }
 
 /// "3 Proposal", or "Stage 3" when the stage has no description.
@@ -222,7 +240,8 @@ async fn not_found(pool: &PgPool, viewer: &Viewer, id: i64, what: &str) -> AppEr
     AppError::NotFound
 }
 
-async fn stages(conn: &mut PgConnection, cycle_id: i64) -> Result<Vec<StageRule>, AppError> {
+/// The cycle's stages as the rules see them, in stage order.
+pub async fn stages(conn: &mut PgConnection, cycle_id: i64) -> Result<Vec<StageRule>, AppError> {
     let rows = sqlx::query!(
         r#"select s.id, s.stage, s.description, s.completed_pct, s.chances_pct, s.allow_skip, s.quote_required,
                   s.date_formula, a.code as "activity_code?"
@@ -426,7 +445,8 @@ pub async fn get(pool: &PgPool, viewer: &Viewer, id: i64, today: NaiveDate) -> R
 
 /// The opportunities of a contact (as the person, or as their company), for the contact card.
 pub async fn of_contact(pool: &PgPool, viewer: &Viewer, contact_id: i64) -> Result<Vec<OpportunityListItem>, AppError> {
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        ListRow,
         r#"select o.id, o.no, o.description, o.contact_id, ct.name as contact_name, sp.name as salesperson_name,
                   cy.code as cycle_code, st.description as "stage_description?", st.stage as "stage_no?",
                   o.status, o.priority, o.estimated_value, o.probability_pct, o.calculated_value,
@@ -445,25 +465,7 @@ pub async fn of_contact(pool: &PgPool, viewer: &Viewer, contact_id: i64) -> Resu
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| OpportunityListItem {
-            id: r.id,
-            no: r.no,
-            description: r.description,
-            contact_id: r.contact_id,
-            contact_name: r.contact_name,
-            salesperson_name: r.salesperson_name,
-            cycle_code: r.cycle_code,
-            stage: r.stage_no.map(|no| stage_label(no, r.stage_description.as_deref().unwrap_or_default())),
-            status: status(&r.status),
-            priority: Priority::from_db(&r.priority),
-            estimated_value: r.estimated_value,
-            probability: r.probability_pct,
-            calculated_value: r.calculated_value,
-            estimated_closing_date: r.estimated_closing_date,
-        })
-        .collect())
+    Ok(rows.into_iter().map(ListRow::item).collect())
 }
 
 // ---- Create ----------------------------------------------------------------------------------
@@ -541,7 +543,7 @@ pub async fn contacts(pool: &PgPool, viewer: &Viewer, q: &str, include: Option<i
            order by (c.id = $3) desc nulls last, lower(c.name), c.id
            limit 20"#,
         viewer.read.ids(),
-        contains_pattern(q),
+        crate::contacts::ops::contains_pattern(q),
         include,
     )
     .fetch_all(pool)

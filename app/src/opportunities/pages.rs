@@ -13,7 +13,7 @@ use super::{
 use crate::{
     domain::entries::Status,
     error::AppError,
-    ui::{FieldMessage, FormMessage, action_error, invalid},
+    ui::{FieldMessage, FormMessage, action_error, invalid, pager},
 };
 
 pub fn status_badge(status: Status) -> impl IntoView {
@@ -179,34 +179,13 @@ fn opportunity_list(list: OpportunityList, query: ListQuery) -> AnyView {
                 <tbody>{rows}</tbody>
             </table>
         </div>
-        <nav class="pager" aria-label="Pages">
-            {match previous {
-                Some(href) => view! { <a class="button secondary" href=href rel="prev">"Previous"</a> }.into_any(),
-                None => view! { <span class="button secondary" aria-disabled="true">"Previous"</span> }.into_any(),
-            }}
-            <span class="pager-range">{page_label}</span>
-            {match next {
-                Some(href) => view! { <a class="button secondary" href=href rel="next">"Next"</a> }.into_any(),
-                None => view! { <span class="button secondary" aria-disabled="true">"Next"</span> }.into_any(),
-            }}
-        </nav>
+        {pager(previous, next, page_label)}
     }
     .into_any()
 }
 
 fn sort_header(label: &'static str, key: SortKey, query: &ListQuery) -> impl IntoView + use<> {
-    let active = query.sort == key;
-    let (aria_sort, arrow) = match (active, query.descending) {
-        (false, _) => ("none", ""),
-        (true, false) => ("ascending", " ↑"),
-        (true, true) => ("descending", " ↓"),
-    };
-    let href = query.sorted_by(key).href();
-    view! {
-        <th scope="col" aria-sort=aria_sort>
-            <a class="sort-link" href=href>{label}<span aria-hidden="true">{arrow}</span></a>
-        </th>
-    }
+    crate::ui::sort_header(label, (query.sort == key).then_some(query.descending), query.sorted_by(key).href())
 }
 
 pub fn opportunity_row(o: OpportunityListItem) -> impl IntoView {

@@ -75,3 +75,35 @@ pub fn UrlError() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     move || query.read().get("error").map(|msg| view! { <p class="form-error" role="alert">{msg}</p> })
 }
+
+/// A column heading that sorts the list by its column: `sorted` is `None` when the list is sorted
+/// by another column, else whether it is descending. `href` is the list sorted by this column.
+pub fn sort_header(label: &'static str, sorted: Option<bool>, href: String) -> impl IntoView {
+    let (aria_sort, arrow) = match sorted {
+        None => ("none", ""),
+        Some(false) => ("ascending", " ↑"),
+        Some(true) => ("descending", " ↓"),
+    };
+    view! {
+        <th scope="col" aria-sort=aria_sort>
+            <a class="sort-link" href=href>{label}<span aria-hidden="true">{arrow}</span></a>
+        </th>
+    }
+}
+
+/// Previous and Next links around the position in a paged list (disabled at either end).
+pub fn pager(previous: Option<String>, next: Option<String>, range: String) -> impl IntoView {
+    view! {
+        <nav class="pager" aria-label="Pages">
+            {match previous {
+                Some(href) => view! { <a class="button secondary" href=href rel="prev">"Previous"</a> }.into_any(),
+                None => view! { <span class="button secondary" aria-disabled="true">"Previous"</span> }.into_any(),
+            }}
+            <span class="pager-range">{range}</span>
+            {match next {
+                Some(href) => view! { <a class="button secondary" href=href rel="next">"Next"</a> }.into_any(),
+                None => view! { <span class="button secondary" aria-disabled="true">"Next"</span> }.into_any(),
+            }}
+        </nav>
+    }
+}
