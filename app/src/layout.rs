@@ -65,7 +65,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("contacts") view=crate::contacts::ContactsPage/>
                     <Route path=path!("contacts/new") view=crate::contacts::NewContactPage/>
                     <Route path=path!("contacts/:id") view=crate::contacts::ContactPage/>
-                    <Route path=path!("dashboard") view=|| view! { <Planned title="Dashboard"/> }/>
+                    <Route path=path!("dashboard") view=crate::dashboard::DashboardPage/>
                     <Route path=path!("setup") view=crate::setup::SetupHome/>
                     <Route path=path!("setup/cycles") view=crate::setup::CyclesPage/>
                     <Route path=path!("setup/cycles/:code") view=crate::setup::CyclePage/>
@@ -157,19 +157,6 @@ fn SignedInShell() -> impl IntoView {
 /// The signed-in user, provided by the shell (None while loading or signed out).
 pub fn use_me() -> Signal<Option<CurrentUser>> {
     use_context::<Signal<Option<CurrentUser>>>().unwrap_or_else(|| Signal::derive(|| None))
-}
-
-/// A section of the product that is not built yet: says so plainly instead of a blank page.
-#[component]
-fn Planned(title: &'static str) -> impl IntoView {
-    view! {
-        <Title text=format!("{title} · Pipeline")/>
-        <h1>{title}</h1>
-        <section class="card empty-state">
-            <p>"This part of Pipeline is on its way."</p>
-            <p class="muted">"Its issue is open in the project's tracker."</p>
-        </section>
-    }
 }
 
 #[component]

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod board;
 pub mod contacts;
+pub mod dashboard;
 pub mod domain;
 pub mod error;
 pub mod home;

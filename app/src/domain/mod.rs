@@ -3,6 +3,7 @@
 
 pub mod date_formula;
 pub mod entries;
+pub mod metrics;
 pub mod quotes;
 pub mod rank;
 pub mod setup;

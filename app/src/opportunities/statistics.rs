@@ -39,11 +39,7 @@ impl Figures {
     }
 }
 
-/// `won / (won + lost) × 100`, rounded to 2 places; `None` when both are 0.
-pub fn win_rate(won: Decimal, lost: Decimal) -> Option<Decimal> {
-    let closed = won + lost;
-    (!closed.is_zero()).then(|| crate::domain::entries::round2(won * Decimal::ONE_HUNDRED / closed))
-}
+pub use crate::domain::metrics::win_rate;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Statistics {
@@ -68,6 +64,18 @@ pub mod ops {
 
     /// Salespeople and teams in the viewer's read scope, with the opportunities they own.
     pub async fn statistics(pool: &PgPool, viewer: &Viewer, from: NaiveDate, to: NaiveDate) -> Result<Statistics, AppError> {
+        statistics_of(pool, viewer, from, to, None, None).await
+    }
+
+    /// The same, narrowed to one team's members and/or one salesperson (the dashboard's filters).
+    pub async fn statistics_of(
+        pool: &PgPool,
+        viewer: &Viewer,
+        from: NaiveDate,
+        to: NaiveDate,
+        team: Option<i64>,
+        salesperson: Option<i64>,
+    ) -> Result<Statistics, AppError> {
         let read = viewer.read.ids();
         let salespeople = sqlx::query!(
             r#"select s.id, s.name,
@@ -80,10 +88,14 @@ pub mod ops {
                       coalesce(sum(o.estimated_value) filter (where o.status = 'lost' and o.date_closed between $2 and $3), 0) as "lost_value!"
                from salespeople s left join opportunities o on o.salesperson_id = s.id
                where ($1::bigint[] is null or s.id = any($1))
+                 and ($4::bigint is null or s.id = $4)
+                 and ($5::bigint is null or s.id in (select m.salesperson_id from team_members m where m.team_id = $5))
                group by s.id order by lower(s.name), s.id"#,
             read,
             from as _,
             to as _,
+            salesperson,
+            team,
         )
         .fetch_all(pool)
         .await?
@@ -112,11 +124,15 @@ pub mod ops {
                       coalesce(sum(o.estimated_value) filter (where o.status = 'lost' and o.date_closed between $2 and $3), 0) as "lost_value!"
                from teams t
                join team_members m on m.team_id = t.id and ($1::bigint[] is null or m.salesperson_id = any($1))
+                                 and ($4::bigint is null or m.salesperson_id = $4)
                left join opportunities o on o.salesperson_id = m.salesperson_id
+               where ($5::bigint is null or t.id = $5)
                group by t.id order by lower(t.name), t.id"#,
             read,
             from as _,
             to as _,
+            salesperson,
+            team,
         )
         .fetch_all(pool)
         .await?

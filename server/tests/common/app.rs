@@ -48,7 +48,12 @@ impl Browser {
         for (k, v) in &self.extra {
             h.insert(*k, v.parse().unwrap());
         }
-        let response = self.router.clone().oneshot(req).await.unwrap();
+        // A request that never answers fails the test within a minute instead of stalling the run.
+        let path = req.uri().path().to_owned();
+        let response = tokio::time::timeout(std::time::Duration::from_secs(60), self.router.clone().oneshot(req))
+            .await
+            .unwrap_or_else(|_| panic!("{path}: no answer within 60 s"))
+            .unwrap();
         if let Some(set) = response.headers().get(header::SET_COOKIE) {
             let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
             // An expired cookie (sign-out) clears the jar.
@@ -56,7 +61,10 @@ impl Browser {
         }
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), 4 << 20).await.unwrap();
+        let bytes = tokio::time::timeout(std::time::Duration::from_secs(60), axum::body::to_bytes(response.into_body(), 4 << 20))
+            .await
+            .unwrap_or_else(|_| panic!("{path}: the body did not end within 60 s"))
+            .unwrap();
         Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
