@@ -456,7 +456,10 @@ fn panels(d: Dashboard) -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="velocity-heading">
                 <h2 id="velocity-heading">"Sales velocity"</h2>
-                <p class="big-figure" data-panel="velocity">{optional_money(velocity.velocity_per_day())}<span class="muted">" a day"</span></p>
+                <p class="big-figure" data-panel="velocity">{match velocity.velocity_per_day() {
+                    Some(v) => view! { {money(v)}<span class="muted">" a day"</span> }.into_any(),
+                    None => view! { <span class="muted">"no data"</span> }.into_any(),
+                }}</p>
                 <dl class="facts">
                     <div><dt>"Open opportunities"</dt><dd>{velocity.open_count}</dd></div>
                     <div><dt>"Average won value"</dt><dd><a href=won_href.clone()>{optional_money(velocity.average_won_value)}</a></dd></div>
