@@ -416,6 +416,85 @@ fn panels(d: Dashboard) -> impl IntoView {
         })
         .collect_view();
 
+    // Each panel is type-erased: one nested view type for the whole page is too deep for the
+    // compiler in the wasm release build.
+    let pipeline_panel = view! {
+    <section class="card" aria-labelledby="pipeline-heading">
+        <h2 id="pipeline-heading">"Pipeline now"</h2>
+        <div class="table-wrap"><table class="table compact" data-panel="pipeline">
+            <thead><tr><th scope="col">"Stage"</th><th scope="col" class="num">"Open"</th><th scope="col" class="num">"Estimated"</th><th scope="col" class="num">"Weighted"</th><th scope="col"><span class="sr-only">"Bar"</span></th></tr></thead>
+            <tbody>{pipeline_rows}</tbody>
+            <tfoot><tr><th scope="row">"Total"</th><td class="num" data-total="count">{total_count}</td><td class="num">{money(total_estimated)}</td><td class="num" data-total="weighted">{money(total_calculated)}</td><td></td></tr></tfoot>
+        </table></div>
+        {definition("Open opportunities of the chosen cycle by their current stage: count, sum of estimated value and of calculated current value (estimated value × probability %). The same figures as the board's column headers.")}
+    </section>
+    }
+    .into_any();
+    let forecast_panel = view! {
+    <section class="card" aria-labelledby="forecast-heading">
+        <h2 id="forecast-heading">"Forecast"</h2>
+        <p class="overdue-callout">
+            <a href=overdue_href>{format!("{} overdue", d.overdue_count)}</a>
+            {format!(" open opportunities (closing date passed): {} weighted", money(d.overdue_calculated))}
+        </p>
+        <div class="table-wrap"><table class="table compact">
+            <thead><tr><th scope="col">"Month"</th><th scope="col" class="num">"Won"</th><th scope="col" class="num">"Open, weighted"</th><th scope="col"><span class="sr-only">"Bar"</span></th></tr></thead>
+            <tbody>{forecast_rows}</tbody>
+        </table></div>
+        {definition("Past months: the amounts won, by month closed. This and the next five months: the calculated current value of open opportunities by estimated closing month.")}
+    </section>
+    }
+    .into_any();
+    let velocity_panel = view! {
+    <section class="card" aria-labelledby="velocity-heading">
+        <h2 id="velocity-heading">"Sales velocity"</h2>
+        <p class="big-figure" data-panel="velocity">{match velocity.velocity_per_day() {
+            Some(v) => view! { {money(v)}<span class="muted">" a day"</span> }.into_any(),
+            None => view! { <span class="muted">"no data"</span> }.into_any(),
+        }}</p>
+        <dl class="facts">
+            <div><dt>"Open opportunities"</dt><dd>{velocity.open_count}</dd></div>
+            <div><dt>"Average won value"</dt><dd><a href=won_href.clone()>{optional_money(velocity.average_won_value)}</a></dd></div>
+            <div><dt>"Win rate (count)"</dt><dd>{rate(velocity.win_rate)}</dd></div>
+            <div><dt>"Average cycle length"</dt><dd>{velocity.average_cycle_days.map(|d| format!("{} days", d.normalize())).unwrap_or_else(|| "no data".into())}</dd></div>
+        </dl>
+        {definition("Open opportunities × average amount won × win rate ÷ average days from creation to close of the opportunities won in the period: the value the pipeline turns into per day.")}
+    </section>
+    }
+    .into_any();
+    let funnel_panel = view! {
+    <section class="card" aria-labelledby="funnel-heading">
+        <h2 id="funnel-heading">"Funnel"</h2>
+        <div class="table-wrap"><table class="table compact">
+            <thead><tr><th scope="col">"Stage"</th><th scope="col" class="num">"Reached"</th><th scope="col" class="num">"To next stage"</th></tr></thead>
+            <tbody>{funnel_rows}</tbody>
+        </table></div>
+        {definition("Opportunities of the cycle created in the period that reached each stage (an entry at that stage or a later one), and the share that went on to the next stage.")}
+    </section>
+    }
+    .into_any();
+    let leaderboard_panel = view! {
+    <section class="card wide" aria-labelledby="leaderboard-heading">
+        <h2 id="leaderboard-heading">"Leaderboard"</h2>
+        <div class="table-wrap"><table class="table compact">
+            <thead><tr><th scope="col">"Salesperson"</th><th scope="col" class="num">"Open"</th><th scope="col" class="num">"Weighted"</th><th scope="col" class="num">"Won in period"</th><th scope="col" class="num">"Win rate"</th></tr></thead>
+            <tbody>{leaderboard_rows}</tbody>
+        </table></div>
+        {definition("Per salesperson: open opportunities and their weighted value now; the amounts won and the win rate by count (won ÷ (won + lost)) of the opportunities closed in the period.")}
+    </section>
+    }
+    .into_any();
+    let teams_panel = view! {
+    <section class="card wide" aria-labelledby="teams-heading">
+        <h2 id="teams-heading">"Win rate by team"</h2>
+        <div class="table-wrap"><table class="table compact">
+            <thead><tr><th scope="col">"Team"</th><th scope="col" class="num">"By count"</th><th scope="col" class="num">"By value"</th></tr></thead>
+            <tbody>{team_rows}</tbody>
+        </table></div>
+        {definition("Won ÷ (won + lost) of the opportunities closed in the period, by count and by value (amounts won against estimated values lost).")}
+    </section>
+    }
+    .into_any();
     view! {
         <Form method="get" action="/dashboard" attr:class="card dashboard-filters" attr:aria-label="Dashboard filters">
             <div class="field">
@@ -433,65 +512,12 @@ fn panels(d: Dashboard) -> impl IntoView {
         </Form>
         <p class="muted">{format!("Closed in {period}; open as of today.")}</p>
         <div class="dashboard-grid">
-            <section class="card" aria-labelledby="pipeline-heading">
-                <h2 id="pipeline-heading">"Pipeline now"</h2>
-                <div class="table-wrap"><table class="table compact" data-panel="pipeline">
-                    <thead><tr><th scope="col">"Stage"</th><th scope="col" class="num">"Open"</th><th scope="col" class="num">"Estimated"</th><th scope="col" class="num">"Weighted"</th><th scope="col"><span class="sr-only">"Bar"</span></th></tr></thead>
-                    <tbody>{pipeline_rows}</tbody>
-                    <tfoot><tr><th scope="row">"Total"</th><td class="num" data-total="count">{total_count}</td><td class="num">{money(total_estimated)}</td><td class="num" data-total="weighted">{money(total_calculated)}</td><td></td></tr></tfoot>
-                </table></div>
-                {definition("Open opportunities of the chosen cycle by their current stage: count, sum of estimated value and of calculated current value (estimated value × probability %). The same figures as the board's column headers.")}
-            </section>
-            <section class="card" aria-labelledby="forecast-heading">
-                <h2 id="forecast-heading">"Forecast"</h2>
-                <p class="overdue-callout">
-                    <a href=overdue_href>{format!("{} overdue", d.overdue_count)}</a>
-                    {format!(" open opportunities (closing date passed): {} weighted", money(d.overdue_calculated))}
-                </p>
-                <div class="table-wrap"><table class="table compact">
-                    <thead><tr><th scope="col">"Month"</th><th scope="col" class="num">"Won"</th><th scope="col" class="num">"Open, weighted"</th><th scope="col"><span class="sr-only">"Bar"</span></th></tr></thead>
-                    <tbody>{forecast_rows}</tbody>
-                </table></div>
-                {definition("Past months: the amounts won, by month closed. This and the next five months: the calculated current value of open opportunities by estimated closing month.")}
-            </section>
-            <section class="card" aria-labelledby="velocity-heading">
-                <h2 id="velocity-heading">"Sales velocity"</h2>
-                <p class="big-figure" data-panel="velocity">{match velocity.velocity_per_day() {
-                    Some(v) => view! { {money(v)}<span class="muted">" a day"</span> }.into_any(),
-                    None => view! { <span class="muted">"no data"</span> }.into_any(),
-                }}</p>
-                <dl class="facts">
-                    <div><dt>"Open opportunities"</dt><dd>{velocity.open_count}</dd></div>
-                    <div><dt>"Average won value"</dt><dd><a href=won_href.clone()>{optional_money(velocity.average_won_value)}</a></dd></div>
-                    <div><dt>"Win rate (count)"</dt><dd>{rate(velocity.win_rate)}</dd></div>
-                    <div><dt>"Average cycle length"</dt><dd>{velocity.average_cycle_days.map(|d| format!("{} days", d.normalize())).unwrap_or_else(|| "no data".into())}</dd></div>
-                </dl>
-                {definition("Open opportunities × average amount won × win rate ÷ average days from creation to close of the opportunities won in the period: the value the pipeline turns into per day.")}
-            </section>
-            <section class="card" aria-labelledby="funnel-heading">
-                <h2 id="funnel-heading">"Funnel"</h2>
-                <div class="table-wrap"><table class="table compact">
-                    <thead><tr><th scope="col">"Stage"</th><th scope="col" class="num">"Reached"</th><th scope="col" class="num">"To next stage"</th></tr></thead>
-                    <tbody>{funnel_rows}</tbody>
-                </table></div>
-                {definition("Opportunities of the cycle created in the period that reached each stage (an entry at that stage or a later one), and the share that went on to the next stage.")}
-            </section>
-            <section class="card wide" aria-labelledby="leaderboard-heading">
-                <h2 id="leaderboard-heading">"Leaderboard"</h2>
-                <div class="table-wrap"><table class="table compact">
-                    <thead><tr><th scope="col">"Salesperson"</th><th scope="col" class="num">"Open"</th><th scope="col" class="num">"Weighted"</th><th scope="col" class="num">"Won in period"</th><th scope="col" class="num">"Win rate"</th></tr></thead>
-                    <tbody>{leaderboard_rows}</tbody>
-                </table></div>
-                {definition("Per salesperson: open opportunities and their weighted value now; the amounts won and the win rate by count (won ÷ (won + lost)) of the opportunities closed in the period.")}
-            </section>
-            <section class="card wide" aria-labelledby="teams-heading">
-                <h2 id="teams-heading">"Win rate by team"</h2>
-                <div class="table-wrap"><table class="table compact">
-                    <thead><tr><th scope="col">"Team"</th><th scope="col" class="num">"By count"</th><th scope="col" class="num">"By value"</th></tr></thead>
-                    <tbody>{team_rows}</tbody>
-                </table></div>
-                {definition("Won ÷ (won + lost) of the opportunities closed in the period, by count and by value (amounts won against estimated values lost).")}
-            </section>
+            {pipeline_panel}
+            {forecast_panel}
+            {velocity_panel}
+            {funnel_panel}
+            {leaderboard_panel}
+            {teams_panel}
         </div>
     }
 }
