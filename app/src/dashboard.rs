@@ -27,6 +27,17 @@ pub struct StageFigure {
     pub reached: i64,
 }
 
+/// Days at a stage (DOMAIN.md statistics: the days open of the entries that left it) and the open
+/// opportunity that has been at it longest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageTime {
+    pub name: String,
+    pub average: Option<Decimal>,
+    pub median: Option<Decimal>,
+    /// (id, number, description, days at the stage so far)
+    pub slowest: Option<(i64, String, String, i32)>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MonthFigure {
     pub month: NaiveDate,
@@ -51,6 +62,7 @@ pub struct Dashboard {
     pub overdue_count: i64,
     pub overdue_calculated: Decimal,
     pub velocity: VelocityInputs,
+    pub time_in_stage: Vec<StageTime>,
     pub leaderboard: Vec<Figures>,
     pub teams_figures: Vec<Figures>,
 }
@@ -61,7 +73,7 @@ pub mod ops {
     use rust_decimal::Decimal;
     use sqlx::PgPool;
 
-    use super::{Dashboard, MonthFigure, StageFigure};
+    use super::{Dashboard, MonthFigure, StageFigure, StageTime};
     use crate::{
         auth::access::Viewer,
         domain::metrics::{self, VelocityInputs},
@@ -193,6 +205,52 @@ pub mod ops {
             average_cycle_days: totals.average_days.map(|d| d.round_dp(1)),
         };
 
+        let time_in_stage = sqlx::query!(
+            r#"select st.stage, st.description, t.average as "average?", t.median as "median?",
+                      s.id as "slowest_id?", s.no as "slowest_no?", s.description as "slowest_description?",
+                      s.days as "slowest_days?"
+               from sales_cycle_stages st
+               left join lateral (
+                   select round(avg(e.days_open), 1) as average,
+                          (percentile_cont(0.5) within group (order by e.days_open))::numeric as median
+                   from opportunity_entries e join opportunities o on o.id = e.opportunity_id
+                   where e.stage_id = st.id and not e.active
+                     and ($2::bigint[] is null or o.salesperson_id = any($2))
+                     and ($3::bigint is null or o.salesperson_id = $3)
+                     and ($4::bigint is null or o.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
+               ) t on true
+               left join lateral (
+                   select o.id, o.no, o.description, ($5::date - e.date_of_change) as days
+                   from opportunities o join opportunity_entries e on e.opportunity_id = o.id and e.active
+                   where o.current_stage_id = st.id and not o.closed
+                     and ($2::bigint[] is null or o.salesperson_id = any($2))
+                     and ($3::bigint is null or o.salesperson_id = $3)
+                     and ($4::bigint is null or o.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
+                   order by e.date_of_change, o.id
+                   limit 1
+               ) s on true
+               where st.cycle_id = $1
+               order by st.stage"#,
+            cycle_id,
+            read,
+            f.salesperson,
+            f.team,
+            today as _,
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| StageTime {
+            name: if r.description.is_empty() { format!("Stage {}", r.stage) } else { r.description },
+            average: r.average,
+            median: r.median.map(|m| m.round_dp(1)),
+            slowest: match (r.slowest_id, r.slowest_no, r.slowest_description, r.slowest_days) {
+                (Some(id), Some(no), Some(description), Some(days)) => Some((id, no, description, days)),
+                _ => None,
+            },
+        })
+        .collect();
+
         let statistics = statistics_of(pool, viewer, f.from, f.to, f.team, f.salesperson).await?;
         let mut leaderboard = statistics.salespeople;
         leaderboard.sort_by(|a, b| b.won_value.cmp(&a.won_value).then(b.open_calculated.cmp(&a.open_calculated)));
@@ -219,6 +277,7 @@ pub mod ops {
             overdue_count: totals.overdue_count,
             overdue_calculated: totals.overdue,
             velocity,
+            time_in_stage,
             leaderboard,
             teams_figures: statistics.teams,
         })
@@ -384,6 +443,29 @@ fn panels(d: Dashboard) -> impl IntoView {
         })
         .collect_view();
 
+    let days = |value: Option<Decimal>| value.map(|v| format!("{} days", v.normalize())).unwrap_or_else(|| "no data".into());
+    let time_rows = d
+        .time_in_stage
+        .iter()
+        .map(|t| {
+            let slowest = match &t.slowest {
+                Some((id, no, description, open_days)) => view! {
+                    <a href=format!("/opportunities/{id}")>{format!("{no} {description}")}</a>
+                    <span class="muted">{format!(" · {open_days} days")}</span>
+                }
+                .into_any(),
+                None => "—".into_any(),
+            };
+            view! {
+                <tr>
+                    <th scope="row">{t.name.clone()}</th>
+                    <td class="num">{days(t.average)}</td>
+                    <td class="num">{days(t.median)}</td>
+                    <td>{slowest}</td>
+                </tr>
+            }
+        })
+        .collect_view();
     let won_href = list_href(&d, &[("status", "won".into()), ("from", d.from.to_string()), ("to", d.to.to_string())]);
     let velocity = d.velocity.clone();
     let leaderboard_rows = d
@@ -473,6 +555,17 @@ fn panels(d: Dashboard) -> impl IntoView {
     </section>
     }
     .into_any();
+    let time_panel = view! {
+        <section class="card wide" aria-labelledby="time-heading">
+            <h2 id="time-heading">"Time in stage"</h2>
+            <div class="table-wrap"><table class="table compact" data-panel="time-in-stage">
+                <thead><tr><th scope="col">"Stage"</th><th scope="col" class="num">"Average"</th><th scope="col" class="num">"Median"</th><th scope="col">"Slowest open"</th></tr></thead>
+                <tbody>{time_rows}</tbody>
+            </table></div>
+            {definition("Average and median days open of the entries that have left each stage (all time), and the open opportunity that has been at the stage longest.")}
+        </section>
+    }
+    .into_any();
     let leaderboard_panel = view! {
     <section class="card wide" aria-labelledby="leaderboard-heading">
         <h2 id="leaderboard-heading">"Leaderboard"</h2>
@@ -516,6 +609,7 @@ fn panels(d: Dashboard) -> impl IntoView {
             {forecast_panel}
             {velocity_panel}
             {funnel_panel}
+            {time_panel}
             {leaderboard_panel}
             {teams_panel}
         </div>

@@ -132,3 +132,28 @@ async fn panels_add_up_on_hand_computed_data(pool: PgPool) {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(admin.get("/dashboard").await.status, StatusCode::OK);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn time_in_stage_averages_the_entries_that_left_and_names_the_slowest_open(pool: PgPool) {
+    let sam = salesperson(&pool, "SAM").await;
+    user(&pool, "admin@example.com", "admin", None).await;
+    let mut admin = signed_in(&pool, "admin@example.com").await;
+    let far = (chrono::Local::now().date_naive() + chrono::Days::new(60)).to_string();
+    // Three leave Qualification after 1, 2 and 6 days: average 3, median 2.
+    for after in [1u64, 2, 6] {
+        let id = create(&mut admin, &pool, sam, "1000").await;
+        let v = version(&mut admin, id).await;
+        let date = (chrono::Local::now().date_naive() + chrono::Days::new(after)).to_string();
+        ok(&admin
+            .call("opportunities/update", &[("id", &id.to_string()), ("version", &v), ("action", "Next"), ("date_of_change", &date), ("estimated_closing_date", &far)])
+            .await);
+    }
+    let waiting = create(&mut admin, &pool, sam, "1000").await;
+    let dash = json(&admin.call("dashboard/get", &[]).await);
+    let q = dash["time_in_stage"].as_array().unwrap().iter().find(|t| t["name"] == "Qualification").unwrap().clone();
+    assert_eq!(dec(&q["average"]), d("3.0"));
+    assert_eq!(dec(&q["median"]), d("2"));
+    assert_eq!(q["slowest"][0], waiting, "the only open one still at Qualification");
+    let p = dash["time_in_stage"].as_array().unwrap().iter().find(|t| t["name"] == "Proposal").unwrap().clone();
+    assert!(p["average"].is_null() && p["slowest"].is_null(), "no data, not 0");
+}
