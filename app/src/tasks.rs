@@ -99,7 +99,7 @@ pub mod ops {
 pub async fn list_tasks(everyone: Option<String>) -> Result<MyTasks, AppError> {
     let viewer = crate::auth::access::require_viewer().await.map_err(AppError::respond)?;
     let everyone = matches!(everyone.as_deref(), Some("1" | "true" | "on"));
-    let today = chrono::Local::now().date_naive();
+    let today = crate::opportunities::api::read::today();
     ops::list(&crate::state::pool()?, &viewer, everyone, today).await.map_err(AppError::respond)
 }
 

@@ -16,7 +16,6 @@ use std::time::Duration;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 use leptos_router::{components::Form, hooks::use_query_map};
-use rust_decimal::Decimal;
 use wasm_bindgen::JsCast;
 
 use super::{Board, BoardCard, BoardColumn, api};
@@ -723,7 +722,7 @@ fn column_view(
         .cards
         .into_iter()
         .enumerate()
-        .map(|(i, card)| card_view(card, col, i, drag, on_pointer_down, on_key, insert_marker(i), today))
+        .map(|(i, card)| card_view(card, col, drag, on_pointer_down, on_key, insert_marker(i), today))
         .collect_view();
     let end_marker = insert_marker(count);
     view! {
@@ -749,7 +748,6 @@ fn column_view(
 fn card_view(
     card: BoardCard,
     col: usize,
-    index: usize,
     drag: RwSignal<Option<Drag>>,
     on_pointer_down: impl Fn(leptos::ev::PointerEvent, i64, usize) + Copy + Send + Sync + 'static,
     on_key: impl Fn(leptos::ev::KeyboardEvent, i64, usize) + Copy + Send + Sync + 'static,
@@ -767,7 +765,6 @@ fn card_view(
     let days = if card.days_in_stage == 1 { "1 day in stage".to_owned() } else { format!("{} days in stage", card.days_in_stage) };
     let label = format!("{} {}, {}, {}", card.no, card.description, money(card.estimated_value), percent(card.probability));
     let priority_class = format!("priority priority-{}", card.priority.as_str());
-    let _ = index;
     view! {
         <li class="board-card" class:lifted=lifted class:insert-here=insert_here class:locked=!card.can_move
             data-card=id tabindex="0" aria-label=label aria-roledescription="draggable card"
@@ -837,7 +834,6 @@ fn CloseCardDialog(
     });
     on_cleanup(move || escape.remove());
     let title = if won { "Close as won" } else { "Close as lost" };
-    let _ = Decimal::ZERO;
     view! {
         <div class="modal-backdrop" on:click=move |_| closing.set(None)></div>
         <div class="modal card" role="dialog" aria-modal="true" aria-labelledby="close-card-heading">

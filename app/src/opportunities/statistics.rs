@@ -156,13 +156,11 @@ pub mod ops {
 #[server(endpoint = "opportunities/statistics")]
 pub async fn get_statistics(from: Option<String>, to: Option<String>) -> Result<Statistics, AppError> {
     let viewer = crate::auth::access::require_viewer().await.map_err(AppError::respond)?;
-    let today = chrono::Local::now().date_naive();
+    let today = crate::opportunities::api::read::today();
     let (default_from, default_to) = default_period(today);
-    let date = |text: Option<String>, default: NaiveDate, field: &str| match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(default),
-        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| AppError::field(field, "Enter a date as YYYY-MM-DD.").respond()),
-    };
-    let (from, to) = (date(from, default_from, "from")?, date(to, default_to, "to")?);
+    let date = crate::opportunities::api::read::date;
+    let from = date(from.as_deref(), "from")?.unwrap_or(default_from);
+    let to = date(to.as_deref(), "to")?.unwrap_or(default_to);
     if to < from {
         return Err(AppError::field("to", "The end of the period cannot be before its start.").respond());
     }
