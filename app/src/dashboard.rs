@@ -13,12 +13,13 @@ use serde::{Deserialize, Serialize};
 use crate::{
     domain::metrics::{VelocityInputs, conversions},
     error::AppError,
-    opportunities::{Choice, money, percent, statistics::Figures},
+    opportunities::{Choice, ListQuery, StatusFilter, money, percent, statistics::Figures},
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageFigure {
     pub stage_id: i64,
+    pub number: i32,
     pub name: String,
     pub count: i64,
     pub estimated: Decimal,
@@ -31,9 +32,12 @@ pub struct StageFigure {
 /// opportunity that has been at it longest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageTime {
+    pub stage_id: i64,
     pub name: String,
     pub average: Option<Decimal>,
     pub median: Option<Decimal>,
+    /// How many entries left the stage (what the average and median are of).
+    pub entries: i64,
     /// (id, number, description, days at the stage so far)
     pub slowest: Option<(i64, String, String, i32)>,
 }
@@ -89,6 +93,10 @@ pub mod ops {
         pub cycle: Option<i64>,
     }
 
+    async fn db<T>(query: impl std::future::Future<Output = Result<T, sqlx::Error>>) -> Result<T, AppError> {
+        Ok(query.await?)
+    }
+
     pub async fn dashboard(pool: &PgPool, viewer: &Viewer, f: &Filters, today: NaiveDate) -> Result<Dashboard, AppError> {
         let read = viewer.read.ids();
         let cycle_id = match f.cycle {
@@ -100,26 +108,40 @@ pub mod ops {
             .await?
             .ok_or_else(|| AppError::Conflict("There is no sales cycle yet.".into()))?,
         };
+        // Pipeline now: the open opportunities of the cycle by stage (the board's column totals).
         let pipeline = sqlx::query!(
             r#"select st.id, st.stage, st.description,
-                      count(o.id) as "count!", coalesce(sum(o.estimated_value), 0) as "estimated!",
-                      coalesce(sum(o.calculated_value), 0) as "calculated!",
-                      (select count(distinct r.id) from opportunities r
-                         join opportunity_entries e on e.opportunity_id = r.id
-                         join sales_cycle_stages s2 on s2.id = e.stage_id
-                        where r.cycle_id = st.cycle_id and s2.stage >= st.stage
-                          and r.creation_date between $5 and $6
-                          and ($2::bigint[] is null or r.salesperson_id = any($2))
-                          and ($3::bigint is null or r.salesperson_id = $3)
-                          and ($4::bigint is null or r.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
-                      ) as "reached!"
+                      coalesce(o.n, 0) as "count!", coalesce(o.estimated, 0) as "estimated!",
+                      coalesce(o.calculated, 0) as "calculated!"
                from sales_cycle_stages st
-               left join opportunities o on o.current_stage_id = st.id and not o.closed
-                    and ($2::bigint[] is null or o.salesperson_id = any($2))
-                    and ($3::bigint is null or o.salesperson_id = $3)
-                    and ($4::bigint is null or o.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
+               left join (
+                   -- Summed first, so that the covering index (cycle, stage) is read alone.
+                   select o.current_stage_id, count(*) as n, sum(o.estimated_value) as estimated, sum(o.calculated_value) as calculated
+                   from opportunities o
+                   where o.cycle_id = $1 and not o.closed
+                     and ($2::bigint[] is null or o.salesperson_id = any($2))
+                     and ($3::bigint is null or o.salesperson_id = $3)
+                     and ($4::bigint is null or o.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
+                   group by 1
+               ) o on o.current_stage_id = st.id
                where st.cycle_id = $1
-               group by st.id order by st.stage"#,
+               order by st.stage"#,
+            cycle_id,
+            read,
+            f.salesperson,
+            f.team,
+        )
+        .fetch_all(pool);
+        // Funnel: the cycle's opportunities created in the period by the furthest stage they
+        // reached; "reached stage n" counts those whose furthest stage is n or later.
+        let furthest = sqlx::query!(
+            r#"select o.furthest_stage, count(*) as "count!"
+               from opportunities o
+               where o.cycle_id = $1 and o.creation_date between $5 and $6
+                 and ($2::bigint[] is null or o.salesperson_id = any($2))
+                 and ($3::bigint is null or o.salesperson_id = $3)
+                 and ($4::bigint is null or o.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
+               group by 1"#,
             cycle_id,
             read,
             f.salesperson,
@@ -127,68 +149,70 @@ pub mod ops {
             f.from as _,
             f.to as _,
         )
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|r| StageFigure {
-            stage_id: r.id,
-            name: if r.description.is_empty() { format!("Stage {}", r.stage) } else { r.description },
-            count: r.count,
-            estimated: r.estimated,
-            calculated: r.calculated,
-            reached: r.reached,
-        })
-        .collect();
+        .fetch_all(pool);
 
         // Forecast: won per month for the last 6 months, open calculated value by estimated
         // closing month for this and the next 5.
         let past = metrics::months(today, -6, 6);
         let future = metrics::months(today, 0, 6);
         let first = past[0];
+        let this_month = metrics::month_start(today);
         let last = future.last().copied().and_then(|m| m.checked_add_months(chrono::Months::new(1))).unwrap_or(today);
         let rows = sqlx::query!(
-            r#"select date_trunc('month', coalesce(o.date_closed, o.estimated_closing_date))::date as "month!: chrono::NaiveDate",
-                      coalesce(sum(o.calculated_value) filter (where o.status = 'won'), 0) as "won!",
-                      coalesce(sum(o.calculated_value) filter (where not o.closed), 0) as "open!"
-               from opportunities o
-               where (o.status = 'won' or not o.closed)
-                 and coalesce(o.date_closed, o.estimated_closing_date) >= $4 and coalesce(o.date_closed, o.estimated_closing_date) < $5
-                 and ($1::bigint[] is null or o.salesperson_id = any($1))
-                 and ($2::bigint is null or o.salesperson_id = $2)
-                 and ($3::bigint is null or o.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $3))
+            r#"select x.month as "month!: chrono::NaiveDate", coalesce(sum(x.won), 0) as "won!", coalesce(sum(x.open), 0) as "open!"
+               from (
+                   select date_trunc('month', c.date_closed)::date as month, c.calculated as won, 0::numeric as open
+                   from closed_by_day c
+                   where c.status = 'won' and c.date_closed >= $4 and c.date_closed < $6
+                     and ($1::bigint[] is null or c.salesperson_id = any($1))
+                     and ($2::bigint is null or c.salesperson_id = $2)
+                     and ($3::bigint is null or c.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $3))
+                   union all
+                   select date_trunc('month', o.estimated_closing_date)::date, 0, o.calculated_value
+                   from opportunities o
+                   where not o.closed and o.estimated_closing_date >= $5 and o.estimated_closing_date < $6
+                     and ($1::bigint[] is null or o.salesperson_id = any($1))
+                     and ($2::bigint is null or o.salesperson_id = $2)
+                     and ($3::bigint is null or o.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $3))
+               ) x
                group by 1"#,
             read,
             f.salesperson,
             f.team,
             first as _,
+            this_month as _,
             last as _,
         )
-        .fetch_all(pool)
-        .await?;
-        let figure = |month: NaiveDate| rows.iter().find(|r| r.month == month);
-        let mut forecast: Vec<MonthFigure> = past
-            .iter()
-            .map(|m| MonthFigure { month: *m, open_calculated: Decimal::ZERO, won: figure(*m).map_or(Decimal::ZERO, |r| r.won) })
-            .collect();
-        let this_month = metrics::month_start(today);
-        forecast.extend(future.iter().map(|m| MonthFigure {
-            month: *m,
-            open_calculated: figure(*m).map_or(Decimal::ZERO, |r| r.open),
-            won: if *m == this_month { figure(*m).map_or(Decimal::ZERO, |r| r.won) } else { Decimal::ZERO },
-        }));
+        .fetch_all(pool);
 
+        // Open figures from their partial index; the period's closes from closed_by_day.
         let totals = sqlx::query!(
-            r#"select count(*) filter (where not o.closed) as "open_count!",
-                      count(*) filter (where not o.closed and o.estimated_closing_date < $4) as "overdue_count!",
-                      coalesce(sum(o.calculated_value) filter (where not o.closed and o.estimated_closing_date < $4), 0) as "overdue!",
-                      count(*) filter (where o.status = 'won' and o.date_closed between $5 and $6) as "won_count!",
-                      count(*) filter (where o.status = 'lost' and o.date_closed between $5 and $6) as "lost_count!",
-                      avg(o.calculated_value) filter (where o.status = 'won' and o.date_closed between $5 and $6) as "average_won?",
-                      avg(o.date_closed - o.creation_date) filter (where o.status = 'won' and o.date_closed between $5 and $6) as "average_days?"
-               from opportunities o
-               where ($1::bigint[] is null or o.salesperson_id = any($1))
-                 and ($2::bigint is null or o.salesperson_id = $2)
-                 and ($3::bigint is null or o.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $3))"#,
+            r#"with open as (
+                   select count(*) as open_count,
+                          count(*) filter (where o.estimated_closing_date < $4) as overdue_count,
+                          coalesce(sum(o.calculated_value) filter (where o.estimated_closing_date < $4), 0) as overdue
+                   from opportunities o
+                   where not o.closed
+                     and ($1::bigint[] is null or o.salesperson_id = any($1))
+                     and ($2::bigint is null or o.salesperson_id = $2)
+                     and ($3::bigint is null or o.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $3))
+               ), closed as (
+                   select coalesce(sum(c.opportunities) filter (where c.status = 'won'), 0)::bigint as won_count,
+                          coalesce(sum(c.opportunities) filter (where c.status = 'lost'), 0)::bigint as lost_count,
+                          sum(c.calculated) filter (where c.status = 'won')
+                              / nullif(sum(c.opportunities) filter (where c.status = 'won'), 0) as average_won,
+                          sum(c.days_to_close) filter (where c.status = 'won')::numeric
+                              / nullif(sum(c.opportunities) filter (where c.status = 'won'), 0) as average_days
+                   from closed_by_day c
+                   where c.date_closed between $5 and $6
+                     and ($1::bigint[] is null or c.salesperson_id = any($1))
+                     and ($2::bigint is null or c.salesperson_id = $2)
+                     and ($3::bigint is null or c.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $3))
+               )
+               select open.open_count as "open_count!", open.overdue_count as "overdue_count!", open.overdue as "overdue!",
+                      closed.won_count as "won_count!", closed.lost_count as "lost_count!",
+                      closed.average_won as "average_won?", closed.average_days as "average_days?"
+               from open, closed"#,
             read,
             f.salesperson,
             f.team,
@@ -196,37 +220,37 @@ pub mod ops {
             f.from as _,
             f.to as _,
         )
-        .fetch_one(pool)
-        .await?;
-        let velocity = VelocityInputs {
-            open_count: totals.open_count,
-            average_won_value: totals.average_won.map(crate::domain::entries::round2),
-            win_rate: metrics::win_rate(Decimal::from(totals.won_count), Decimal::from(totals.lost_count)),
-            average_cycle_days: totals.average_days.map(|d| d.round_dp(1)),
-        };
+        .fetch_one(pool);
 
-        let time_in_stage = sqlx::query!(
-            r#"select st.stage, st.description, t.average as "average?", t.median as "median?",
+        // Time in stage: the histogram of days open of the entries that left each stage (kept by
+        // a trigger in the table stage_days), and the open opportunity longest at each stage.
+        let histogram = sqlx::query!(
+            r#"select d.stage_id, d.days_open, sum(d.entries)::bigint as "entries!"
+               from stage_days d join sales_cycle_stages st on st.id = d.stage_id
+               where st.cycle_id = $1
+                 and ($2::bigint[] is null or d.salesperson_id = any($2))
+                 and ($3::bigint is null or d.salesperson_id = $3)
+                 and ($4::bigint is null or d.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
+               group by 1, 2"#,
+            cycle_id,
+            read,
+            f.salesperson,
+            f.team,
+        )
+        .fetch_all(pool);
+        let time_rows = sqlx::query!(
+            r#"select st.id, st.stage, st.description,
                       s.id as "slowest_id?", s.no as "slowest_no?", s.description as "slowest_description?",
                       s.days as "slowest_days?"
                from sales_cycle_stages st
                left join lateral (
-                   select round(avg(e.days_open), 1) as average,
-                          (percentile_cont(0.5) within group (order by e.days_open))::numeric as median
-                   from opportunity_entries e join opportunities o on o.id = e.opportunity_id
-                   where e.stage_id = st.id and not e.active
-                     and ($2::bigint[] is null or o.salesperson_id = any($2))
-                     and ($3::bigint is null or o.salesperson_id = $3)
-                     and ($4::bigint is null or o.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
-               ) t on true
-               left join lateral (
                    select o.id, o.no, o.description, ($5::date - e.date_of_change) as days
-                   from opportunities o join opportunity_entries e on e.opportunity_id = o.id and e.active
-                   where o.current_stage_id = st.id and not o.closed
+                   from opportunity_entries e join opportunities o on o.id = e.opportunity_id
+                   where e.stage_id = st.id and e.active and e.action_taken not in ('won', 'lost')
                      and ($2::bigint[] is null or o.salesperson_id = any($2))
                      and ($3::bigint is null or o.salesperson_id = $3)
                      and ($4::bigint is null or o.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
-                   order by e.date_of_change, o.id
+                   order by e.date_of_change, e.opportunity_id
                    limit 1
                ) s on true
                where st.cycle_id = $1
@@ -237,31 +261,68 @@ pub mod ops {
             f.team,
             today as _,
         )
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|r| StageTime {
-            name: if r.description.is_empty() { format!("Stage {}", r.stage) } else { r.description },
-            average: r.average,
-            median: r.median.map(|m| m.round_dp(1)),
-            slowest: match (r.slowest_id, r.slowest_no, r.slowest_description, r.slowest_days) {
-                (Some(id), Some(no), Some(description), Some(days)) => Some((id, no, description, days)),
-                _ => None,
-            },
+        .fetch_all(pool);
+
+        let cycles = sqlx::query!("select id, code from sales_cycles order by code").fetch_all(pool);
+        // The panels are independent: their queries run at the same time.
+        let (pipeline, furthest, rows, totals, histogram, time_rows, statistics, cycles, filters) = tokio::try_join!(
+            db(pipeline),
+            db(furthest),
+            db(rows),
+            db(totals),
+            db(histogram),
+            db(time_rows),
+            statistics_of(pool, viewer, f.from, f.to, f.team, f.salesperson),
+            db(cycles),
+            crate::opportunities::ops::filter_options(pool, viewer),
+        )?;
+        let pipeline: Vec<StageFigure> = pipeline
+            .into_iter()
+            .map(|r| StageFigure {
+                stage_id: r.id,
+                number: r.stage,
+                name: if r.description.is_empty() { format!("Stage {}", r.stage) } else { r.description },
+                count: r.count,
+                estimated: r.estimated,
+                calculated: r.calculated,
+                reached: furthest.iter().filter(|x| x.furthest_stage >= r.stage).map(|x| x.count).sum(),
+            })
+            .collect();
+        let figure = |month: NaiveDate| rows.iter().find(|r| r.month == month);
+        let mut forecast: Vec<MonthFigure> = past
+            .iter()
+            .map(|m| MonthFigure { month: *m, open_calculated: Decimal::ZERO, won: figure(*m).map_or(Decimal::ZERO, |r| r.won) })
+            .collect();
+        forecast.extend(future.iter().map(|m| MonthFigure {
+            month: *m,
+            open_calculated: figure(*m).map_or(Decimal::ZERO, |r| r.open),
+            won: if *m == this_month { figure(*m).map_or(Decimal::ZERO, |r| r.won) } else { Decimal::ZERO },
+        }));
+        let velocity = VelocityInputs {
+            open_count: totals.open_count,
+            average_won_value: totals.average_won.map(crate::domain::entries::round2),
+            win_rate: metrics::win_rate(Decimal::from(totals.won_count), Decimal::from(totals.lost_count)),
+            average_cycle_days: totals.average_days.map(|d| d.round_dp(1)),
+        };
+        let time_in_stage = time_rows.into_iter().map(|r| {
+            let days: Vec<(i32, i64)> = histogram.iter().filter(|h| h.stage_id == r.id).map(|h| (h.days_open, h.entries)).collect();
+            let (average, median) = metrics::histogram_mean_median(&days);
+            StageTime {
+                stage_id: r.id,
+                name: if r.description.is_empty() { format!("Stage {}", r.stage) } else { r.description },
+                average,
+                median,
+                entries: days.iter().map(|(_, n)| n).sum(),
+                slowest: match (r.slowest_id, r.slowest_no, r.slowest_description, r.slowest_days) {
+                    (Some(id), Some(no), Some(description), Some(days)) => Some((id, no, description, days)),
+                    _ => None,
+                },
+            }
         })
         .collect();
-
-        let statistics = statistics_of(pool, viewer, f.from, f.to, f.team, f.salesperson).await?;
         let mut leaderboard = statistics.salespeople;
         leaderboard.sort_by(|a, b| b.won_value.cmp(&a.won_value).then(b.open_calculated.cmp(&a.open_calculated)));
-
-        let cycles = sqlx::query!("select id, code from sales_cycles order by code")
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .map(|c| Choice { id: c.id, label: c.code })
-            .collect();
-        let filters = crate::opportunities::ops::filter_options(pool, viewer).await?;
+        let cycles = cycles.into_iter().map(|c| Choice { id: c.id, label: c.code }).collect();
         Ok(Dashboard {
             from: f.from,
             to: f.to,
@@ -305,17 +366,70 @@ pub async fn get_dashboard(
     ops::dashboard(&crate::state::pool()?, &viewer, &filters, today).await.map_err(AppError::respond)
 }
 
-/// `/opportunities?…` for the numbers' links: the dashboard's team and salesperson carry over.
-fn list_href(d: &Dashboard, extra: &[(&str, String)]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    if let Some(team) = d.team {
-        parts.push(format!("team={team}"));
+/// The opportunities list behind a number: the dashboard's team and salesperson carry over,
+/// `with` sets what the number counts (status, stage, dates …).
+fn list_href(d: &Dashboard, with: impl FnOnce(&mut ListQuery)) -> String {
+    let mut query = ListQuery { team: d.team, salesperson: d.salesperson, page: 1, ..ListQuery::default() };
+    with(&mut query);
+    query.href()
+}
+
+/// The opportunities closed in the dashboard's period (won, lost or both).
+fn closed_in_period(d: &Dashboard, status: StatusFilter) -> impl FnOnce(&mut ListQuery) {
+    let (from, to) = (d.from, d.to);
+    move |q: &mut ListQuery| {
+        q.status = status;
+        q.more.closed_from = Some(from);
+        q.more.closed_to = Some(to);
     }
-    if let Some(salesperson) = d.salesperson {
-        parts.push(format!("salesperson={salesperson}"));
+}
+
+fn month_end(month: NaiveDate) -> NaiveDate {
+    month.checked_add_months(chrono::Months::new(1)).and_then(|m| m.pred_opt()).unwrap_or(month)
+}
+
+/// Won per past month and open weighted value per coming month as one SVG column chart, drawn on
+/// the server. Labels are 3-letter months in 30 units of a 360-unit-wide box: they do not collide
+/// at 390 px. The table next to it is the accessible alternative.
+fn forecast_chart(months: &[MonthFigure], this_month: NaiveDate) -> impl IntoView + use<> {
+    let max = months.iter().map(|m| m.won.max(m.open_calculated)).max().unwrap_or_default();
+    let height = |value: Decimal| {
+        if max.is_zero() { Decimal::ZERO } else { (value * Decimal::from(120) / max).round_dp(1) }
+    };
+    let columns = months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let past = m.month < this_month;
+            let x = Decimal::from(i as i64 * 30 + 4);
+            let (won, open) = (height(m.won), height(m.open_calculated));
+            // This month shows both: what is already won and what is still open.
+            let (won_x, open_x, width) = if !past && !m.won.is_zero() {
+                (x, x + Decimal::from(11), Decimal::from(11))
+            } else {
+                (x, x, Decimal::from(22))
+            };
+            let label_x = Decimal::from(i as i64 * 30 + 15);
+            view! {
+                <g>
+                    <rect class="won" x=won_x.to_string() y=(Decimal::from(130) - won).to_string()
+                        width=width.to_string() height=won.to_string()></rect>
+                    <rect class="open" x=open_x.to_string() y=(Decimal::from(130) - open).to_string()
+                        width=width.to_string() height=open.to_string()></rect>
+                    <text x=label_x.to_string() y="145" text-anchor="middle">{m.month.format("%b").to_string()}</text>
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <svg class="forecast-chart" viewBox="0 0 360 150" role="img" aria-hidden="true" data-chart="forecast">
+            <line x1="0" y1="130.5" x2="360" y2="130.5"></line>
+            {columns}
+        </svg>
+        <p class="chart-legend" aria-hidden="true">
+            <span class="legend-won">"Won"</span>" "<span class="legend-open">"Open, weighted"</span>
+        </p>
     }
-    parts.extend(extra.iter().map(|(k, v)| format!("{k}={v}")));
-    format!("/opportunities?{}", parts.join("&"))
 }
 
 fn rate(value: Option<Decimal>) -> String {
@@ -385,13 +499,17 @@ fn panels(d: Dashboard) -> impl IntoView {
         .pipeline
         .iter()
         .map(|s| {
-            let href = list_href(&d, &[("cycle", d.cycle_id.to_string()), ("stage", s.stage_id.to_string())]);
+            let (cycle, stage) = (d.cycle_id, s.stage_id);
+            let href = list_href(&d, |q| {
+                q.cycle = Some(cycle);
+                q.stage = Some(stage);
+            });
             view! {
                 <tr>
                     <th scope="row">{s.name.clone()}</th>
-                    <td class="num"><a href=href>{s.count}</a></td>
-                    <td class="num">{money(s.estimated)}</td>
-                    <td class="num">{money(s.calculated)}</td>
+                    <td class="num"><a href=href.clone()>{s.count}</a></td>
+                    <td class="num"><a href=href.clone()>{money(s.estimated)}</a></td>
+                    <td class="num"><a href=href>{money(s.calculated)}</a></td>
                     <td class="bar-cell">{bar(s.calculated, max_calculated)}</td>
                 </tr>
             }
@@ -400,30 +518,38 @@ fn panels(d: Dashboard) -> impl IntoView {
     let total_count: i64 = d.pipeline.iter().map(|s| s.count).sum();
     let total_estimated: Decimal = d.pipeline.iter().map(|s| s.estimated).sum();
     let total_calculated: Decimal = d.pipeline.iter().map(|s| s.calculated).sum();
+    let cycle = d.cycle_id;
+    let cycle_href = list_href(&d, |q| q.cycle = Some(cycle));
 
-    let max_month = d.forecast.iter().map(|m| m.open_calculated.max(m.won)).max().unwrap_or_default();
+    let this_month = crate::domain::metrics::month_start(d.today);
     let forecast_rows = d
         .forecast
         .iter()
         .map(|m| {
             let label = m.month.format("%b %Y").to_string();
-            let (value, kind) = if m.month < crate::domain::metrics::month_start(d.today) {
-                (m.won, "won")
-            } else {
-                (m.open_calculated, "open")
-            };
+            let (start, end) = (m.month, month_end(m.month));
+            let won_href = list_href(&d, |q| {
+                q.status = StatusFilter::Only(crate::domain::entries::Status::Won);
+                q.more.closed_from = Some(start);
+                q.more.closed_to = Some(end);
+            });
+            let open_href = list_href(&d, |q| {
+                q.closing_from = Some(start);
+                q.closing_to = Some(end);
+            });
+            let past = m.month < this_month;
             view! {
-                <tr class=format!("month-{kind}")>
+                <tr class=if past { "month-won" } else { "month-open" }>
                     <th scope="row">{label}</th>
-                    <td class="num">{money(m.won)}</td>
-                    <td class="num">{money(m.open_calculated)}</td>
-                    <td class="bar-cell">{bar(value, max_month)}</td>
+                    <td class="num">{(past || !m.won.is_zero()).then(|| view! { <a href=won_href>{money(m.won)}</a> })}</td>
+                    <td class="num">{(!past).then(|| view! { <a href=open_href>{money(m.open_calculated)}</a> })}</td>
                 </tr>
             }
         })
         .collect_view();
-    let yesterday = d.today.pred_opt().unwrap_or(d.today).to_string();
-    let overdue_href = list_href(&d, &[("to", yesterday)]);
+    let chart = forecast_chart(&d.forecast, this_month);
+    let yesterday = d.today.pred_opt().unwrap_or(d.today);
+    let overdue_href = list_href(&d, |q| q.closing_to = Some(yesterday));
 
     let funnel: Vec<i64> = d.pipeline.iter().map(|s| s.reached).collect();
     let conversion = conversions(&funnel);
@@ -433,11 +559,26 @@ fn panels(d: Dashboard) -> impl IntoView {
         .enumerate()
         .map(|(i, s)| {
             let next = conversion.get(i).copied().flatten();
+            let reached = |number: i32| {
+                let (cycle, from, to) = (d.cycle_id, d.from, d.to);
+                list_href(&d, move |q| {
+                    q.status = StatusFilter::All;
+                    q.cycle = Some(cycle);
+                    q.more.created_from = Some(from);
+                    q.more.created_to = Some(to);
+                    q.more.reached = Some(number);
+                })
+            };
+            // The conversion links to those that went on: the next stage's "reached".
+            let onward = d.pipeline.get(i + 1).map(|n| (reached(n.number), rate(next)));
             view! {
                 <tr>
                     <th scope="row">{s.name.clone()}</th>
-                    <td class="num">{s.reached}</td>
-                    <td class="num">{if i + 1 < funnel.len() { rate(next) } else { "—".into() }}</td>
+                    <td class="num"><a href=reached(s.number)>{s.reached}</a></td>
+                    <td class="num">{match onward {
+                        Some((href, rate)) => view! { <a href=href>{rate}</a> }.into_any(),
+                        None => "—".into_any(),
+                    }}</td>
                 </tr>
             }
         })
@@ -456,30 +597,49 @@ fn panels(d: Dashboard) -> impl IntoView {
                 .into_any(),
                 None => "—".into_any(),
             };
+            let stage = t.stage_id;
+            let href = list_href(&d, |q| {
+                q.status = StatusFilter::All;
+                q.more.left_stage = Some(stage);
+            });
             view! {
                 <tr>
                     <th scope="row">{t.name.clone()}</th>
-                    <td class="num">{days(t.average)}</td>
-                    <td class="num">{days(t.median)}</td>
+                    <td class="num"><a href=href.clone()>{days(t.average)}</a></td>
+                    <td class="num"><a href=href.clone()>{days(t.median)}</a></td>
+                    <td class="num"><a href=href>{t.entries}</a></td>
                     <td>{slowest}</td>
                 </tr>
             }
         })
         .collect_view();
-    let won_href = list_href(&d, &[("status", "won".into()), ("from", d.from.to_string()), ("to", d.to.to_string())]);
+    let won_href = list_href(&d, closed_in_period(&d, StatusFilter::Only(crate::domain::entries::Status::Won)));
+    let closed_href = list_href(&d, closed_in_period(&d, StatusFilter::All));
+    let open_href = list_href(&d, |_| ());
     let velocity = d.velocity.clone();
     let leaderboard_rows = d
         .leaderboard
         .iter()
         .map(|f| {
-            let href = format!("/opportunities?salesperson={}", f.id);
+            let id = f.id;
+            let open = list_href(&d, |q| q.salesperson = Some(id));
+            let won = closed_in_period(&d, StatusFilter::Only(crate::domain::entries::Status::Won));
+            let won = list_href(&d, move |q| {
+                won(q);
+                q.salesperson = Some(id);
+            });
+            let closed = closed_in_period(&d, StatusFilter::All);
+            let closed = list_href(&d, move |q| {
+                closed(q);
+                q.salesperson = Some(id);
+            });
             view! {
                 <tr>
-                    <th scope="row"><a href=href>{f.name.clone()}</a></th>
-                    <td class="num">{f.open_count}</td>
-                    <td class="num">{money(f.open_calculated)}</td>
-                    <td class="num">{money(f.won_value)}</td>
-                    <td class="num">{format!("{} ({} won, {} lost)", rate(f.win_rate_by_count()), f.won_count, f.lost_count)}</td>
+                    <th scope="row"><a href=open.clone()>{f.name.clone()}</a></th>
+                    <td class="num"><a href=open.clone()>{f.open_count}</a></td>
+                    <td class="num"><a href=open>{money(f.open_calculated)}</a></td>
+                    <td class="num"><a href=won>{money(f.won_value)}</a></td>
+                    <td class="num"><a href=closed>{format!("{} ({} won, {} lost)", rate(f.win_rate_by_count()), f.won_count, f.lost_count)}</a></td>
                 </tr>
             }
         })
@@ -488,11 +648,17 @@ fn panels(d: Dashboard) -> impl IntoView {
         .teams_figures
         .iter()
         .map(|f| {
+            let id = f.id;
+            let closed = closed_in_period(&d, StatusFilter::All);
+            let href = list_href(&d, move |q| {
+                closed(q);
+                q.team = Some(id);
+            });
             view! {
                 <tr>
                     <th scope="row">{f.name.clone()}</th>
-                    <td class="num">{format!("{} ({} won, {} lost)", rate(f.win_rate_by_count()), f.won_count, f.lost_count)}</td>
-                    <td class="num">{rate(f.win_rate_by_value())}</td>
+                    <td class="num"><a href=href.clone()>{format!("{} ({} won, {} lost)", rate(f.win_rate_by_count()), f.won_count, f.lost_count)}</a></td>
+                    <td class="num"><a href=href>{rate(f.win_rate_by_value())}</a></td>
                 </tr>
             }
         })
@@ -506,7 +672,7 @@ fn panels(d: Dashboard) -> impl IntoView {
         <div class="table-wrap"><table class="table compact" data-panel="pipeline">
             <thead><tr><th scope="col">"Stage"</th><th scope="col" class="num">"Open"</th><th scope="col" class="num">"Estimated"</th><th scope="col" class="num">"Weighted"</th><th scope="col"><span class="sr-only">"Bar"</span></th></tr></thead>
             <tbody>{pipeline_rows}</tbody>
-            <tfoot><tr><th scope="row">"Total"</th><td class="num" data-total="count">{total_count}</td><td class="num">{money(total_estimated)}</td><td class="num" data-total="weighted">{money(total_calculated)}</td><td></td></tr></tfoot>
+            <tfoot><tr><th scope="row">"Total"</th><td class="num" data-total="count"><a href=cycle_href.clone()>{total_count}</a></td><td class="num"><a href=cycle_href.clone()>{money(total_estimated)}</a></td><td class="num" data-total="weighted"><a href=cycle_href>{money(total_calculated)}</a></td><td></td></tr></tfoot>
         </table></div>
         {definition("Open opportunities of the chosen cycle by their current stage: count, sum of estimated value and of calculated current value (estimated value × probability %). The same figures as the board's column headers.")}
     </section>
@@ -516,11 +682,13 @@ fn panels(d: Dashboard) -> impl IntoView {
     <section class="card" aria-labelledby="forecast-heading">
         <h2 id="forecast-heading">"Forecast"</h2>
         <p class="overdue-callout">
-            <a href=overdue_href>{format!("{} overdue", d.overdue_count)}</a>
-            {format!(" open opportunities (closing date passed): {} weighted", money(d.overdue_calculated))}
+            <a href=overdue_href.clone()>{format!("{} overdue", d.overdue_count)}</a>
+            " open opportunities (closing date passed): "
+            <a href=overdue_href>{money(d.overdue_calculated)}</a>" weighted"
         </p>
-        <div class="table-wrap"><table class="table compact">
-            <thead><tr><th scope="col">"Month"</th><th scope="col" class="num">"Won"</th><th scope="col" class="num">"Open, weighted"</th><th scope="col"><span class="sr-only">"Bar"</span></th></tr></thead>
+        {chart}
+        <div class="table-wrap"><table class="table compact" data-panel="forecast">
+            <thead><tr><th scope="col">"Month"</th><th scope="col" class="num">"Won"</th><th scope="col" class="num">"Open, weighted"</th></tr></thead>
             <tbody>{forecast_rows}</tbody>
         </table></div>
         {definition("Past months: the amounts won, by month closed. This and the next five months: the calculated current value of open opportunities by estimated closing month.")}
@@ -535,10 +703,10 @@ fn panels(d: Dashboard) -> impl IntoView {
             None => view! { <span class="muted">"no data"</span> }.into_any(),
         }}</p>
         <dl class="facts">
-            <div><dt>"Open opportunities"</dt><dd>{velocity.open_count}</dd></div>
+            <div><dt>"Open opportunities"</dt><dd><a href=open_href>{velocity.open_count}</a></dd></div>
             <div><dt>"Average won value"</dt><dd><a href=won_href.clone()>{optional_money(velocity.average_won_value)}</a></dd></div>
-            <div><dt>"Win rate (count)"</dt><dd>{rate(velocity.win_rate)}</dd></div>
-            <div><dt>"Average cycle length"</dt><dd>{velocity.average_cycle_days.map(|d| format!("{} days", d.normalize())).unwrap_or_else(|| "no data".into())}</dd></div>
+            <div><dt>"Win rate (count)"</dt><dd><a href=closed_href>{rate(velocity.win_rate)}</a></dd></div>
+            <div><dt>"Average cycle length"</dt><dd><a href=won_href.clone()>{velocity.average_cycle_days.map(|d| format!("{} days", d.normalize())).unwrap_or_else(|| "no data".into())}</a></dd></div>
         </dl>
         {definition("Open opportunities × average amount won × win rate ÷ average days from creation to close of the opportunities won in the period: the value the pipeline turns into per day.")}
     </section>
@@ -559,10 +727,10 @@ fn panels(d: Dashboard) -> impl IntoView {
         <section class="card wide" aria-labelledby="time-heading">
             <h2 id="time-heading">"Time in stage"</h2>
             <div class="table-wrap"><table class="table compact" data-panel="time-in-stage">
-                <thead><tr><th scope="col">"Stage"</th><th scope="col" class="num">"Average"</th><th scope="col" class="num">"Median"</th><th scope="col">"Slowest open"</th></tr></thead>
+                <thead><tr><th scope="col">"Stage"</th><th scope="col" class="num">"Average"</th><th scope="col" class="num">"Median"</th><th scope="col" class="num">"Entries"</th><th scope="col">"Slowest open"</th></tr></thead>
                 <tbody>{time_rows}</tbody>
             </table></div>
-            {definition("Average and median days open of the entries that have left each stage (all time), and the open opportunity that has been at the stage longest.")}
+            {definition("Average and median days open of the entries that have left each stage (all time; \"Entries\" is how many), and the open opportunity that has been at the stage longest. The links list the opportunities that have left the stage.")}
         </section>
     }
     .into_any();

@@ -30,6 +30,31 @@ pub fn median(values: &[Decimal]) -> Option<Decimal> {
     }
 }
 
+/// Mean and median of values given as a histogram — `(value, how many times)` in any order, as
+/// the time-in-stage summary stores days open — equal to [`mean`] and [`median`] of the values
+/// written out one by one, to 1 decimal place. `None` for no values.
+pub fn histogram_mean_median(histogram: &[(i32, i64)]) -> (Option<Decimal>, Option<Decimal>) {
+    let mut sorted: Vec<(i32, i64)> = histogram.iter().copied().filter(|(_, n)| *n > 0).collect();
+    sorted.sort_unstable();
+    let total: i64 = sorted.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return (None, None);
+    }
+    let sum: Decimal = sorted.iter().map(|(v, n)| Decimal::from(*v) * Decimal::from(*n)).sum();
+    // The value at 0-based position `i` of the written-out, sorted list.
+    let at = |i: i64| {
+        let mut seen = 0;
+        sorted.iter().find(|(_, n)| {
+            seen += n;
+            seen > i
+        })
+        .map_or(Decimal::ZERO, |(v, _)| Decimal::from(*v))
+    };
+    let median = if total % 2 == 1 { at(total / 2) } else { (at(total / 2 - 1) + at(total / 2)) / Decimal::TWO };
+    let one_place = |d: Decimal| d.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    (Some(one_place(sum / Decimal::from(total))), Some(one_place(median)))
+}
+
 /// The four inputs of sales velocity, as shown next to it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VelocityInputs {
@@ -122,6 +147,36 @@ mod tests {
         assert_eq!(mean(&[d("1"), d("2"), d("6")]), Some(d("3")));
         assert_eq!(median(&[d("6"), d("1"), d("2")]), Some(d("2")));
         assert_eq!(median(&[d("4"), d("1"), d("2"), d("10")]), Some(d("3")));
+    }
+
+    #[test]
+    fn mean_and_median_of_a_histogram_equal_those_of_the_values_written_out() {
+        let cases: [(&[(i32, i64)], Option<&str>, Option<&str>); 7] = [
+            (&[], None, None),
+            (&[(5, 0)], None, None),
+            (&[(7, 1)], Some("7"), Some("7")),
+            // 1, 2, 6 → mean 3, median 2 (given out of order).
+            (&[(6, 1), (1, 1), (2, 1)], Some("3"), Some("2")),
+            // 1, 2, 4, 10 → the two middle ones: 3.
+            (&[(10, 1), (4, 1), (2, 1), (1, 1)], Some("4.3"), Some("3")),
+            // 0, 0, 0, 9 → median 0; mean 2.25 → 2.3 (1 place, as shown).
+            (&[(0, 3), (9, 1)], Some("2.3"), Some("0")),
+            // 2, 2, 3, 3 → median 2.5.
+            (&[(2, 2), (3, 2)], Some("2.5"), Some("2.5")),
+        ];
+        for (histogram, mean_expected, median_expected) in cases {
+            assert_eq!(histogram_mean_median(histogram), (mean_expected.map(d), median_expected.map(d)), "{histogram:?}");
+        }
+        // Against the plain definitions on a bigger list.
+        let values: Vec<i32> = (0..101).map(|i| (i * 37) % 23).collect();
+        let mut histogram = std::collections::BTreeMap::new();
+        for v in &values {
+            *histogram.entry(*v).or_insert(0i64) += 1;
+        }
+        let decimals: Vec<Decimal> = values.iter().map(|v| Decimal::from(*v)).collect();
+        let (m, med) = histogram_mean_median(&histogram.into_iter().collect::<Vec<_>>());
+        assert_eq!(m, mean(&decimals).map(|x| x.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero)));
+        assert_eq!(med, median(&decimals));
     }
 
     #[test]

@@ -201,9 +201,79 @@ pub struct ListQuery {
     pub priority: Option<Priority>,
     pub closing_from: Option<NaiveDate>,
     pub closing_to: Option<NaiveDate>,
+    /// The dashboard's links: exactly the opportunities behind one of its numbers.
+    pub more: MoreFilters,
     pub sort: SortKey,
     pub descending: bool,
     pub page: i64,
+}
+
+/// Filters with no control of their own on the list: they arrive in the dashboard's links and
+/// are shown above the list with a way to remove them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoreFilters {
+    /// Closed (won or lost) on or after / on or before.
+    pub closed_from: Option<NaiveDate>,
+    pub closed_to: Option<NaiveDate>,
+    /// Created on or after / on or before.
+    pub created_from: Option<NaiveDate>,
+    pub created_to: Option<NaiveDate>,
+    /// Reached this stage number of its cycle or a later one (the funnel's definition).
+    pub reached: Option<i32>,
+    /// Has left this stage at least once (an inactive entry at it: time in stage).
+    pub left_stage: Option<i64>,
+}
+
+impl MoreFilters {
+    const DATES: [&'static str; 4] = ["closed_from", "closed_to", "created_from", "created_to"];
+
+    fn parse(get: &impl Fn(&str) -> Option<String>) -> Self {
+        let date = |name: &str| date_param(get(name).as_deref());
+        Self {
+            closed_from: date("closed_from"),
+            closed_to: date("closed_to"),
+            created_from: date("created_from"),
+            created_to: date("created_to"),
+            reached: get("reached").and_then(|n| n.trim().parse().ok()).filter(|n: &i32| *n > 0),
+            left_stage: id_param(get("left_stage").as_deref()),
+        }
+    }
+
+    fn dates(&self) -> [Option<NaiveDate>; 4] {
+        [self.closed_from, self.closed_to, self.created_from, self.created_to]
+    }
+
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut parts: Vec<(&'static str, String)> =
+            Self::DATES.into_iter().zip(self.dates()).filter_map(|(name, d)| Some((name, d?.to_string()))).collect();
+        if let Some(n) = self.reached {
+            parts.push(("reached", n.to_string()));
+        }
+        if let Some(id) = self.left_stage {
+            parts.push(("left_stage", id.to_string()));
+        }
+        parts
+    }
+
+    /// In words, for the line above the list; `None` when none is set.
+    pub fn describe(&self, stage_name: impl Fn(i64) -> Option<String>) -> Option<String> {
+        let range = |what: &str, from: Option<NaiveDate>, to: Option<NaiveDate>| match (from, to) {
+            (Some(from), Some(to)) => Some(format!("{what} {from} – {to}")),
+            (Some(from), None) => Some(format!("{what} on or after {from}")),
+            (None, Some(to)) => Some(format!("{what} on or before {to}")),
+            (None, None) => None,
+        };
+        let parts: Vec<String> = [
+            range("closed", self.closed_from, self.closed_to),
+            range("created", self.created_from, self.created_to),
+            self.reached.map(|n| format!("reached stage {n} or later")),
+            self.left_stage.map(|id| format!("left stage {}", stage_name(id).unwrap_or_else(|| id.to_string()))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(" · "))
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,6 +334,7 @@ impl ListQuery {
             priority: get("priority").as_deref().and_then(Priority::parse),
             closing_from: date_param(get("from").as_deref()),
             closing_to: date_param(get("to").as_deref()),
+            more: MoreFilters::parse(&get),
             sort: get("sort").as_deref().and_then(SortKey::parse).unwrap_or_default(),
             descending: get("dir").as_deref().map(str::trim) == Some("desc"),
             page: get("page").and_then(|p| p.trim().parse::<i64>().ok()).unwrap_or(1).clamp(1, 1_000_000),
@@ -299,6 +370,7 @@ impl ListQuery {
         if let Some(to) = self.closing_to {
             parts.push(("to", to.to_string()));
         }
+        parts.extend(self.more.pairs());
         if self.sort != SortKey::default() {
             parts.push(("sort", self.sort.as_str().to_owned()));
         }
@@ -553,6 +625,14 @@ mod tests {
             priority: Some(Priority::High),
             closing_from: NaiveDate::from_ymd_opt(2026, 1, 1),
             closing_to: NaiveDate::from_ymd_opt(2026, 12, 31),
+            more: MoreFilters {
+                closed_from: NaiveDate::from_ymd_opt(2026, 2, 1),
+                closed_to: NaiveDate::from_ymd_opt(2026, 2, 28),
+                created_from: NaiveDate::from_ymd_opt(2025, 1, 1),
+                created_to: None,
+                reached: Some(3),
+                left_stage: Some(9),
+            },
             sort: SortKey::Value,
             descending: true,
             page: 3,
@@ -561,6 +641,15 @@ mod tests {
         assert_eq!(ListQuery::default().with_page(1).href(), "/opportunities");
         assert!(!ListQuery { page: 1, ..Default::default() }.is_filtered());
         assert!(query.is_filtered());
+        assert!(ListQuery { more: MoreFilters { reached: Some(1), ..Default::default() }, ..Default::default() }.is_filtered());
+        assert_eq!(
+            query.more.describe(|id| (id == 9).then(|| "Proposal".to_owned())).as_deref(),
+            Some("closed 2026-02-01 – 2026-02-28 · created on or after 2025-01-01 · reached stage 3 or later · left stage Proposal")
+        );
+        assert_eq!(MoreFilters::default().describe(|_| None), None);
+        // Nonsense in the address is dropped, not an error.
+        let odd = ListQuery::decode("reached=-2&left_stage=x&closed_from=2026-13-01");
+        assert_eq!(odd.more, MoreFilters::default());
     }
 
     #[test]

@@ -68,7 +68,12 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<O
              and ($7::text is null or o.priority = $7)
              and ($8::date is null or o.estimated_closing_date >= $8)
              and ($9::date is null or o.estimated_closing_date <= $9)
-             and ($10::text is null or o.description ilike $10 or o.no ilike $10 or ct.name ilike $10)"#,
+             and ($10::text is null or o.description ilike $10 or o.no ilike $10 or ct.name ilike $10)
+             and ($11::date is null or o.date_closed >= $11) and ($12::date is null or o.date_closed <= $12)
+             and ($13::date is null or o.creation_date >= $13) and ($14::date is null or o.creation_date <= $14)
+             and ($15::int is null or o.furthest_stage >= $15)
+             and ($16::bigint is null or exists (select 1 from opportunity_entries e
+                                                  where e.opportunity_id = o.id and e.stage_id = $16 and not e.active))"#,
         read,
         status_filter,
         query.cycle,
@@ -79,6 +84,12 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<O
         query.closing_from as _,
         query.closing_to as _,
         pattern,
+        query.more.closed_from as _,
+        query.more.closed_to as _,
+        query.more.created_from as _,
+        query.more.created_to as _,
+        query.more.reached,
+        query.more.left_stage,
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -104,6 +115,11 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<O
              and ($8::date is null or o.estimated_closing_date >= $8)
              and ($9::date is null or o.estimated_closing_date <= $9)
              and ($10::text is null or o.description ilike $10 or o.no ilike $10 or ct.name ilike $10)
+             and ($15::date is null or o.date_closed >= $15) and ($16::date is null or o.date_closed <= $16)
+             and ($17::date is null or o.creation_date >= $17) and ($18::date is null or o.creation_date <= $18)
+             and ($19::int is null or o.furthest_stage >= $19)
+             and ($20::bigint is null or exists (select 1 from opportunity_entries e
+                                                  where e.opportunity_id = o.id and e.stage_id = $20 and not e.active))
            order by
              case when $11::text = 'closing' and not $12::bool then o.estimated_closing_date end asc nulls last,
              case when $11::text = 'closing' and $12::bool then o.estimated_closing_date end desc nulls last,
@@ -128,6 +144,12 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<O
         query.descending,
         PAGE_SIZE,
         (page - 1) * PAGE_SIZE,
+        query.more.closed_from as _,
+        query.more.closed_to as _,
+        query.more.created_from as _,
+        query.more.created_to as _,
+        query.more.reached,
+        query.more.left_stage,
     )
     .fetch_all(&mut *tx)
     .await?
@@ -875,7 +897,8 @@ async fn write_plan(
     let version = sqlx::query_scalar!(
         "update opportunities set status = $3, closed = $4, date_closed = $5, close_code_id = $6, current_stage_id = $7,
                 estimated_value = $8, chances_pct = $9, completed_pct = $10, probability_pct = $11,
-                calculated_value = $12, estimated_closing_date = $13, entry_count = $14, version = version + 1
+                calculated_value = $12, estimated_closing_date = $13, entry_count = $14, version = version + 1,
+                furthest_stage = greatest(furthest_stage, coalesce((select stage from sales_cycle_stages where id = $7), 0))
          where id = $1 and version = $2
          returning version",
         change.id,

@@ -76,8 +76,21 @@ fn choice_select(id: &'static str, name: &'static str, label: &'static str, all:
 fn filters(options: FilterOptions, query: ListQuery) -> impl IntoView {
     let from = query.closing_from.map(|d| d.to_string()).unwrap_or_default();
     let to = query.closing_to.map(|d| d.to_string()).unwrap_or_default();
+    let stages = options.stages.clone();
+    let more = query.more.describe(|id| stages.iter().find(|c| c.id == id).map(|c| c.label.clone())).map(|text| {
+        let without = ListQuery { more: Default::default(), page: 1, ..query.clone() }.href();
+        view! {
+            <p class="more-filters" data-testid="more-filters">
+                "Also filtered: " {text} " " <a href=without>"Remove"</a>
+            </p>
+        }
+    });
+    // Kept through "Apply": they have no control of their own.
+    let hidden = query.more.pairs().into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view();
     view! {
+        {more}
         <Form method="get" action="/opportunities" attr:class="opportunity-filters card" attr:role="search" attr:aria-label="Filter opportunities">
+            {hidden}
             <div class="field filter-search">
                 <label for="opp-q">"Search"</label>
                 <input id="opp-q" name="q" type="search" maxlength="100" autocomplete="off"

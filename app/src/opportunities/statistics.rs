@@ -78,19 +78,35 @@ pub mod ops {
     ) -> Result<Statistics, AppError> {
         let read = viewer.read.ids();
         let salespeople = sqlx::query!(
-            r#"select s.id, s.name,
-                      count(o.id) filter (where not o.closed) as "open_count!",
-                      coalesce(sum(o.estimated_value) filter (where not o.closed), 0) as "open_estimated!",
-                      coalesce(sum(o.calculated_value) filter (where not o.closed), 0) as "open_calculated!",
-                      count(o.id) filter (where o.status = 'won' and o.date_closed between $2 and $3) as "won_count!",
-                      coalesce(sum(o.calculated_value) filter (where o.status = 'won' and o.date_closed between $2 and $3), 0) as "won_value!",
-                      count(o.id) filter (where o.status = 'lost' and o.date_closed between $2 and $3) as "lost_count!",
-                      coalesce(sum(o.estimated_value) filter (where o.status = 'lost' and o.date_closed between $2 and $3), 0) as "lost_value!"
-               from salespeople s left join opportunities o on o.salesperson_id = s.id
+            // Open figures are summed per salesperson from their partial index, the period's
+            // closes from closed_by_day: no pass over every opportunity ever closed.
+            r#"with open as (
+                   select o.salesperson_id, count(*) as n, sum(o.estimated_value) as estimated, sum(o.calculated_value) as calculated
+                   from opportunities o
+                   where not o.closed and ($1::bigint[] is null or o.salesperson_id = any($1))
+                   group by 1
+               ), closed as (
+                   select c.salesperson_id,
+                          sum(c.opportunities) filter (where c.status = 'won') as won_count,
+                          sum(c.calculated) filter (where c.status = 'won') as won_value,
+                          sum(c.opportunities) filter (where c.status = 'lost') as lost_count,
+                          sum(c.estimated) filter (where c.status = 'lost') as lost_value
+                   from closed_by_day c
+                   where c.date_closed between $2 and $3 and ($1::bigint[] is null or c.salesperson_id = any($1))
+                   group by 1
+               )
+               select s.id, s.name,
+                      coalesce(op.n, 0) as "open_count!", coalesce(op.estimated, 0) as "open_estimated!",
+                      coalesce(op.calculated, 0) as "open_calculated!",
+                      coalesce(cl.won_count, 0)::bigint as "won_count!", coalesce(cl.won_value, 0) as "won_value!",
+                      coalesce(cl.lost_count, 0)::bigint as "lost_count!", coalesce(cl.lost_value, 0) as "lost_value!"
+               from salespeople s
+               left join open op on op.salesperson_id = s.id
+               left join closed cl on cl.salesperson_id = s.id
                where ($1::bigint[] is null or s.id = any($1))
                  and ($4::bigint is null or s.id = $4)
                  and ($5::bigint is null or s.id in (select m.salesperson_id from team_members m where m.team_id = $5))
-               group by s.id order by lower(s.name), s.id"#,
+               order by lower(s.name), s.id"#,
             read,
             from as _,
             to as _,
@@ -114,18 +130,31 @@ pub mod ops {
         .collect();
         // A team's figures count its members' opportunities that are in the viewer's reach.
         let teams = sqlx::query!(
-            r#"select t.id, t.name,
-                      count(o.id) filter (where not o.closed) as "open_count!",
-                      coalesce(sum(o.estimated_value) filter (where not o.closed), 0) as "open_estimated!",
-                      coalesce(sum(o.calculated_value) filter (where not o.closed), 0) as "open_calculated!",
-                      count(o.id) filter (where o.status = 'won' and o.date_closed between $2 and $3) as "won_count!",
-                      coalesce(sum(o.calculated_value) filter (where o.status = 'won' and o.date_closed between $2 and $3), 0) as "won_value!",
-                      count(o.id) filter (where o.status = 'lost' and o.date_closed between $2 and $3) as "lost_count!",
-                      coalesce(sum(o.estimated_value) filter (where o.status = 'lost' and o.date_closed between $2 and $3), 0) as "lost_value!"
+            r#"with open as (
+                   select o.salesperson_id, count(*) as n, sum(o.estimated_value) as estimated, sum(o.calculated_value) as calculated
+                   from opportunities o
+                   where not o.closed and ($1::bigint[] is null or o.salesperson_id = any($1))
+                   group by 1
+               ), closed as (
+                   select c.salesperson_id,
+                          sum(c.opportunities) filter (where c.status = 'won') as won_count,
+                          sum(c.calculated) filter (where c.status = 'won') as won_value,
+                          sum(c.opportunities) filter (where c.status = 'lost') as lost_count,
+                          sum(c.estimated) filter (where c.status = 'lost') as lost_value
+                   from closed_by_day c
+                   where c.date_closed between $2 and $3 and ($1::bigint[] is null or c.salesperson_id = any($1))
+                   group by 1
+               )
+               select t.id, t.name,
+                      coalesce(sum(op.n), 0)::bigint as "open_count!", coalesce(sum(op.estimated), 0) as "open_estimated!",
+                      coalesce(sum(op.calculated), 0) as "open_calculated!",
+                      coalesce(sum(cl.won_count), 0)::bigint as "won_count!", coalesce(sum(cl.won_value), 0) as "won_value!",
+                      coalesce(sum(cl.lost_count), 0)::bigint as "lost_count!", coalesce(sum(cl.lost_value), 0) as "lost_value!"
                from teams t
                join team_members m on m.team_id = t.id and ($1::bigint[] is null or m.salesperson_id = any($1))
                                  and ($4::bigint is null or m.salesperson_id = $4)
-               left join opportunities o on o.salesperson_id = m.salesperson_id
+               left join open op on op.salesperson_id = m.salesperson_id
+               left join closed cl on cl.salesperson_id = m.salesperson_id
                where ($5::bigint is null or t.id = $5)
                group by t.id order by lower(t.name), t.id"#,
             read,

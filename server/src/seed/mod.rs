@@ -7,6 +7,8 @@ use sqlx::PgPool;
 
 use crate::error::StartupError;
 
+mod history;
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct SeedArgs {
     /// The same number gives the same data.
@@ -18,9 +20,13 @@ pub struct SeedArgs {
     pub teams: usize,
     #[arg(long, default_value_t = 5000)]
     pub contacts: usize,
-    /// Open opportunities in the STANDARD cycle, spread over its stages, on owned companies.
+    /// Opportunities in the STANDARD cycle on owned companies: open ones spread over its stages,
+    /// or with `--history` whole lives (moves, quotes, closes) over the last three years.
     #[arg(long, default_value_t = 0)]
     pub opportunities: usize,
+    /// Give the opportunities histories: about five entries each, most older ones closed.
+    #[arg(long)]
+    pub history: bool,
     /// Password of the seeded user accounts (one manager per team, one user per salesperson).
     #[arg(long, env = "PIPELINE_SEED_PASSWORD", default_value = "pipeline demo")]
     pub password: String,
@@ -188,7 +194,12 @@ pub async fn seed(pool: &PgPool, args: &SeedArgs) -> Result<String, StartupError
     }
     cols.insert(&mut tx).await?;
     let owned: Vec<(i64, i64)> = company_ids.iter().zip(&company_owner).filter_map(|(c, o)| o.map(|o| (*c, o))).collect();
-    seed_opportunities(&mut tx, &mut rng, &owned, args.opportunities).await?;
+    if args.history {
+        let today = chrono::Local::now().date_naive();
+        history::seed_histories(&mut tx, &mut rng, &owned, args.opportunities, today).await?;
+    } else {
+        seed_opportunities(&mut tx, &mut rng, &owned, args.opportunities).await?;
+    }
     tx.commit().await.map_err(fail)?;
 
     Ok(format!(
@@ -240,10 +251,10 @@ async fn seed_opportunities(
     let ids: Vec<i64> = sqlx::query_scalar(
         "insert into opportunities (description, contact_id, salesperson_id, cycle_id, creation_date, priority,
                                     estimated_value, current_stage_id, status, entry_count, chances_pct, completed_pct,
-                                    probability_pct, calculated_value, estimated_closing_date)
+                                    probability_pct, calculated_value, estimated_closing_date, furthest_stage)
          select x.d, x.c, x.s, st.cycle_id, current_date - x.age, x.p, x.v, st.id, 'in_progress', 1, st.chances_pct,
                 st.completed_pct, round(st.chances_pct * st.completed_pct / 100, 2),
-                round(x.v * st.chances_pct * st.completed_pct / 10000, 2), current_date + x.closing
+                round(x.v * st.chances_pct * st.completed_pct / 10000, 2), current_date + x.closing, st.stage
          from unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::numeric[], $6::int[], $7::text[], $8::int[])
               with ordinality as x(d, c, s, stage, v, age, p, closing, n)
          join sales_cycle_stages st on st.id = x.stage
