@@ -6,8 +6,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LOGS="$(mktemp -d /tmp/pipeline-test-logs.XXXXXX)"
 SERVER_PID=""
+SERVER_PID_2=""
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  [ -n "$SERVER_PID_2" ] && kill "$SERVER_PID_2" 2>/dev/null || true
   stop_test_postgres
 }
 trap cleanup EXIT
@@ -35,16 +37,24 @@ phase_end
 
 phase_start "Browser tests (Playwright, Chromium)"
 "$(pg_bin_dir)/createdb" -h 127.0.0.1 -p "$TEST_PG_PORT" -U app pipeline_e2e
+E2E_DATABASE_URL="postgres://app@127.0.0.1:$TEST_PG_PORT/pipeline_e2e"
 APP_PORT="$(free_port)"
-DATABASE_URL="postgres://app@127.0.0.1:$TEST_PG_PORT/pipeline_e2e" \
-  "$TARGET_DIR/release/server" serve --addr "127.0.0.1:$APP_PORT" >"$LOGS/server.log" 2>&1 &
+DATABASE_URL="$E2E_DATABASE_URL" "$TARGET_DIR/release/server" serve --addr "127.0.0.1:$APP_PORT" >"$LOGS/server.log" 2>&1 &
 SERVER_PID=$!
 wait_for_http "http://127.0.0.1:$APP_PORT/readyz" 60 || { cat "$LOGS/server.log"; die "the server did not become ready"; }
+# A second instance on the same database: the live board must work across instances.
+APP_PORT_2="$(free_port)"
+DATABASE_URL="$E2E_DATABASE_URL" "$TARGET_DIR/release/server" serve --addr "127.0.0.1:$APP_PORT_2" >"$LOGS/server-2.log" 2>&1 &
+SERVER_PID_2=$!
+wait_for_http "http://127.0.0.1:$APP_PORT_2/readyz" 60 || { cat "$LOGS/server-2.log"; die "the second server did not become ready"; }
 e2e_status=0
-(cd end2end && PIPELINE_BASE_URL="http://localhost:$APP_PORT" npx playwright test) 2>&1 | tee "$LOGS/e2e.log" || e2e_status=$?
-# Graceful shutdown is part of the contract: SIGTERM must end the server cleanly.
-kill -TERM "$SERVER_PID"; shutdown_status=0; wait "$SERVER_PID" || shutdown_status=$?; SERVER_PID=""
-[ "$shutdown_status" = 0 ] || { note "server exited with $shutdown_status after SIGTERM"; tail -20 "$LOGS/server.log"; e2e_status=1; }
+(cd end2end && PIPELINE_BASE_URL="http://localhost:$APP_PORT" PIPELINE_BASE_URL_2="http://127.0.0.1:$APP_PORT_2" \
+  PIPELINE_DATABASE_URL="$E2E_DATABASE_URL" PIPELINE_PSQL="$(pg_bin_dir)/psql" npx playwright test) 2>&1 | tee "$LOGS/e2e.log" || e2e_status=$?
+# Graceful shutdown is part of the contract: SIGTERM must end the server cleanly, open live
+# streams included.
+kill -TERM "$SERVER_PID" "$SERVER_PID_2"; shutdown_status=0
+wait "$SERVER_PID" || shutdown_status=$?; wait "$SERVER_PID_2" || shutdown_status=$?; SERVER_PID=""; SERVER_PID_2=""
+[ "$shutdown_status" = 0 ] || { note "a server exited with $shutdown_status after SIGTERM"; tail -20 "$LOGS/server.log" "$LOGS/server-2.log"; e2e_status=1; }
 phase_end
 
 print_phases

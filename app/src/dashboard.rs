@@ -133,14 +133,15 @@ pub mod ops {
         )
         .fetch_all(pool);
         // Funnel: the cycle's opportunities created in the period by the furthest stage they
-        // reached; "reached stage n" counts those whose furthest stage is n or later.
+        // reached (summed per day in funnel_by_day); "reached stage n" counts those whose
+        // furthest stage is n or later.
         let furthest = sqlx::query!(
-            r#"select o.furthest_stage, count(*) as "count!"
-               from opportunities o
-               where o.cycle_id = $1 and o.creation_date between $5 and $6
-                 and ($2::bigint[] is null or o.salesperson_id = any($2))
-                 and ($3::bigint is null or o.salesperson_id = $3)
-                 and ($4::bigint is null or o.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
+            r#"select f.furthest_stage, sum(f.opportunities)::bigint as "count!"
+               from funnel_by_day f
+               where f.cycle_id = $1 and f.creation_date between $5 and $6
+                 and ($2::bigint[] is null or f.salesperson_id = any($2))
+                 and ($3::bigint is null or f.salesperson_id = $3)
+                 and ($4::bigint is null or f.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
                group by 1"#,
             cycle_id,
             read,
@@ -466,6 +467,15 @@ pub fn DashboardPage() -> impl IntoView {
         query.with(|q| (q.get("from"), q.get("to"), q.get("team"), q.get("salesperson"), q.get("cycle")))
     });
     let dashboard = Resource::new(move || filters.get(), |(from, to, team, salesperson, cycle)| get_dashboard(from, to, team, salesperson, cycle));
+    // Live: figures follow the team's changes (not while a filter is being chosen).
+    crate::live::refetch_on_live(
+        |event| !matches!(event, crate::live::LiveEvent::Change(c) if matches!(c.kind, crate::live::ChangeKind::Task | crate::live::ChangeKind::Reordered)),
+        move || {
+            if !crate::live::typing() {
+                dashboard.refetch();
+            }
+        },
+    );
     view! {
         <Title text="Dashboard · Pipeline"/>
         <h1>"Dashboard"</h1>
@@ -715,7 +725,7 @@ fn panels(d: Dashboard) -> impl IntoView {
     let funnel_panel = view! {
     <section class="card" aria-labelledby="funnel-heading">
         <h2 id="funnel-heading">"Funnel"</h2>
-        <div class="table-wrap"><table class="table compact">
+        <div class="table-wrap"><table class="table compact" data-panel="funnel">
             <thead><tr><th scope="col">"Stage"</th><th scope="col" class="num">"Reached"</th><th scope="col" class="num">"To next stage"</th></tr></thead>
             <tbody>{funnel_rows}</tbody>
         </table></div>
@@ -737,7 +747,7 @@ fn panels(d: Dashboard) -> impl IntoView {
     let leaderboard_panel = view! {
     <section class="card wide" aria-labelledby="leaderboard-heading">
         <h2 id="leaderboard-heading">"Leaderboard"</h2>
-        <div class="table-wrap"><table class="table compact">
+        <div class="table-wrap"><table class="table compact" data-panel="leaderboard">
             <thead><tr><th scope="col">"Salesperson"</th><th scope="col" class="num">"Open"</th><th scope="col" class="num">"Weighted"</th><th scope="col" class="num">"Won in period"</th><th scope="col" class="num">"Win rate"</th></tr></thead>
             <tbody>{leaderboard_rows}</tbody>
         </table></div>
@@ -748,7 +758,7 @@ fn panels(d: Dashboard) -> impl IntoView {
     let teams_panel = view! {
     <section class="card wide" aria-labelledby="teams-heading">
         <h2 id="teams-heading">"Win rate by team"</h2>
-        <div class="table-wrap"><table class="table compact">
+        <div class="table-wrap"><table class="table compact" data-panel="teams">
             <thead><tr><th scope="col">"Team"</th><th scope="col" class="num">"By count"</th><th scope="col" class="num">"By value"</th></tr></thead>
             <tbody>{team_rows}</tbody>
         </table></div>

@@ -99,6 +99,7 @@ fn SignedInShell() -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let me = Signal::derive(move || user.get().and_then(|r| r.ok()).flatten());
     provide_context(me);
+    crate::live::provide_live();
     let close_menu = move |_| set_menu_open.set(false);
 
     view! {
@@ -108,6 +109,7 @@ fn SignedInShell() -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"P"</span>
                     <span>"Pipeline"</span>
                 </a>
+                <crate::live::LiveIndicator/>
                 <button
                     class="menu-button"
                     type="button"

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod home;
 pub mod layout;
+pub mod live;
 pub mod opportunities;
 pub mod people;
 #[cfg(feature = "ssr")]

@@ -246,6 +246,8 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
+    // Open live streams never end by themselves: end them so that shutdown can finish.
+    crate::live::shut_down();
 }
 
 fn init_tracing(config: &Config) {

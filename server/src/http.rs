@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use app::{App, auth::backend::Backend, shell, state::AppState};
 use axum::{
-    Json, Router,
+    Extension, Json, Router,
     extract::State,
     http::{HeaderName, Request, StatusCode, header},
     middleware::{from_fn, from_fn_with_state},
@@ -65,6 +65,16 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .with_expiry(Expiry::OnInactivity(IDLE_SESSION));
     let auth = AuthManagerLayerBuilder::new(Backend::new(state.pool.clone()), sessions).build();
 
+    // The live feed's stream is long-lived: it gets the same sessions and checks but not the
+    // request timeout below.
+    let live = Router::new()
+        .route("/api/live", get(crate::live::stream))
+        .layer(Extension(crate::live::Feed::new(state.pool.clone())))
+        .layer(from_fn(guard::absolute_session_expiry))
+        .layer(auth.clone())
+        .layer(from_fn(guard::refuse_cross_site))
+        .with_state(state.clone());
+
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -85,18 +95,20 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .nest_service("/pkg", ServeDir::new(pkg).precompressed_gzip().precompressed_br())
         .route_service("/favicon.svg", ServeFile::new(site_root.join("favicon.svg")));
 
-    let layers = ServiceBuilder::new()
-        .layer(SetSensitiveHeadersLayer::new([header::AUTHORIZATION, header::COOKIE, header::SET_COOKIE]))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
-        }))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(from_fn(guard::security_headers))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)));
+    let layers = || {
+        ServiceBuilder::new()
+            .layer(SetSensitiveHeadersLayer::new([header::AUTHORIZATION, header::COOKIE, header::SET_COOKIE]))
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+            }))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(from_fn(guard::security_headers))
+    };
+    let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30));
 
-    assets.merge(app).layer(layers)
+    assets.merge(app).layer(timeout).layer(layers()).merge(live.layer(layers()))
 }
 
 /// The process is alive and answering.

@@ -6,4 +6,5 @@ pub mod embedded;
 pub mod error;
 pub mod guard;
 pub mod http;
+pub mod live;
 pub mod seed;

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::{Board, BoardCard};
+use super::{Board, BoardCard, BoardChanges};
 use crate::{error::AppError, opportunities::Saved};
 
 #[server(endpoint = "board/get")]
@@ -12,6 +12,22 @@ pub async fn get_board(query: Option<String>) -> Result<Board, AppError> {
     let query = crate::opportunities::ListQuery::decode(query.as_deref().unwrap_or_default());
     let today = crate::opportunities::api::read::today();
     super::ops::board(&crate::state::pool()?, &viewer, &query, today).await.map_err(AppError::respond)
+}
+
+/// The live board's refetch: the changed cards (comma-separated ids, at most 200) as they are now
+/// on this board, and every column's totals.
+#[server(endpoint = "board/changes")]
+pub async fn changed_cards(query: Option<String>, ids: Option<String>) -> Result<BoardChanges, AppError> {
+    let viewer = crate::auth::access::require_viewer().await.map_err(AppError::respond)?;
+    let query = crate::opportunities::ListQuery::decode(query.as_deref().unwrap_or_default());
+    let mut ids: Vec<i64> = ids.unwrap_or_default().split(',').filter_map(|s| s.trim().parse().ok()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() > 200 {
+        return Err(AppError::field("ids", "At most 200 cards at a time.").respond());
+    }
+    let today = crate::opportunities::api::read::today();
+    super::ops::changes(&crate::state::pool()?, &viewer, &query, &ids, today).await.map_err(AppError::respond)
 }
 
 /// The next cards of a column, after the last one shown.

@@ -3,6 +3,7 @@
 //! card's dialog (`opportunities::ops::update`), so the board and the dialog cannot disagree.
 
 pub mod api;
+mod live;
 mod page;
 #[cfg(feature = "ssr")]
 pub mod ops;
@@ -66,6 +67,24 @@ impl BoardColumn {
     pub fn has_more(&self) -> bool {
         (self.cards.len() as i64) < self.count
     }
+}
+
+/// A column's totals over every matching card.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnTotals {
+    pub stage_id: Option<i64>,
+    pub count: i64,
+    pub estimated: Decimal,
+    pub calculated: Decimal,
+}
+
+/// The live board's refetch after changes (see `ops::changes`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardChanges {
+    /// Each changed card: its column's stage and the card if it belongs on this board now;
+    /// `None` when it left (closed, filtered out, another cycle, out of reach).
+    pub cards: Vec<(i64, Option<(Option<i64>, BoardCard)>)>,
+    pub totals: Vec<ColumnTotals>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 
-use super::{Board, BoardCard, BoardColumn, COLUMN_PAGE};
+use super::{Board, BoardCard, BoardChanges, BoardColumn, COLUMN_PAGE, ColumnTotals};
 use crate::{
     auth::access::{Viewer, record_denied},
     domain::{
@@ -121,30 +121,7 @@ pub async fn board(pool: &PgPool, viewer: &Viewer, query: &ListQuery, today: Nai
     let priority = query.priority.map(Priority::as_str);
     let pattern = crate::contacts::ops::contains_pattern(&query.search);
     let mut tx = pool.begin_with("begin isolation level repeatable read, read only").await?;
-    let totals = sqlx::query!(
-        r#"select o.current_stage_id, count(*) as "count!", coalesce(sum(o.estimated_value), 0) as "estimated!",
-                  coalesce(sum(o.calculated_value), 0) as "calculated!"
-           from opportunities o join contacts ct on ct.id = o.contact_id
-           where o.cycle_id = $1 and not o.closed
-             and ($2::bigint[] is null or o.salesperson_id = any($2))
-             and ($3::bigint is null or o.salesperson_id = $3)
-             and ($4::bigint is null or o.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
-             and ($5::text is null or o.priority = $5)
-             and ($6::date is null or o.estimated_closing_date >= $6)
-             and ($7::date is null or o.estimated_closing_date <= $7)
-             and ($8::text is null or o.description ilike $8 or o.no ilike $8 or ct.name ilike $8)
-           group by o.current_stage_id"#,
-        cycle_id,
-        read,
-        query.salesperson,
-        query.team,
-        priority,
-        query.closing_from as _,
-        query.closing_to as _,
-        pattern,
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let totals = column_totals(&mut tx, viewer, query, cycle_id).await?;
     let rows = sqlx::query_as!(
         CardRow,
         r#"with ranked as (
@@ -159,31 +136,21 @@ pub async fn board(pool: &PgPool, viewer: &Viewer, query: &ListQuery, today: Nai
                  and ($7::date is null or o.estimated_closing_date <= $7)
                  and ($8::text is null or o.description ilike $8 or o.no ilike $8 or ct.name ilike $8)
            )
-           select o.id as "id!", o.version as "version!", o.no as "no!", o.description as "description!",
-                  ct.name as "contact!", co.name as "company?", o.estimated_value as "estimated_value!",
-                  o.probability_pct as "probability_pct!", o.calculated_value as "calculated_value!",
-                  o.estimated_closing_date as "estimated_closing_date?: chrono::NaiveDate", o.priority as "priority!",
-                  sp.name as "salesperson!", o.board_rank as "board_rank!", o.current_stage_id as "current_stage_id?",
-                  e.entry_no as "entry_no?", e.stage_id as "entry_stage?",
-                  e.date_of_change as "date_of_change?: chrono::NaiveDate", e.estimated_value as "entry_value?",
-                  e.estimated_closing_date as "entry_closing?: chrono::NaiveDate", e.chances_pct as "entry_chances?",
-                  q.lines as "quote_lines!", q.total as "quote_total?",
-                  ($9::bigint[] is null or o.salesperson_id = any($9)) as "can_move!",
-                  cy.blocked as "cycle_blocked!"
+           select c.id as "id!", c.version as "version!", c.no as "no!", c.description as "description!",
+                  c.contact as "contact!", c.company as "company?", c.estimated_value as "estimated_value!",
+                  c.probability_pct as "probability_pct!", c.calculated_value as "calculated_value!",
+                  c.estimated_closing_date as "estimated_closing_date?: chrono::NaiveDate", c.priority as "priority!",
+                  c.salesperson as "salesperson!", c.board_rank as "board_rank!", c.current_stage_id as "current_stage_id?",
+                  c.entry_no as "entry_no?", c.entry_stage as "entry_stage?",
+                  c.date_of_change as "date_of_change?: chrono::NaiveDate", c.entry_value as "entry_value?",
+                  c.entry_closing as "entry_closing?: chrono::NaiveDate", c.entry_chances as "entry_chances?",
+                  c.quote_lines as "quote_lines!", c.quote_total as "quote_total?",
+                  ($9::bigint[] is null or c.salesperson_id = any($9)) as "can_move!",
+                  c.cycle_blocked as "cycle_blocked!"
            from ranked r
-           join opportunities o on o.id = r.id
-           join contacts ct on ct.id = o.contact_id
-           left join contacts co on co.id = o.contact_company_id
-           join salespeople sp on sp.id = o.salesperson_id
-           join sales_cycles cy on cy.id = o.cycle_id
-           left join opportunity_entries e on e.opportunity_id = o.id and e.active
-           left join lateral (
-               select count(l.id) as lines,
-                      sum(round(l.quantity * l.unit_price * (100 - l.discount_pct) / 100, 2)) as total
-               from quotes qq join quote_lines l on l.quote_id = qq.id where qq.opportunity_id = o.id
-           ) q on true
+           join board_cards c on c.id = r.id
            where r.rn <= $10
-           order by o.current_stage_id nulls first, o.board_rank, o.id"#,
+           order by c.current_stage_id nulls first, c.board_rank, c.id"#,
         cycle_id,
         read,
         query.salesperson,
@@ -202,7 +169,7 @@ pub async fn board(pool: &PgPool, viewer: &Viewer, query: &ListQuery, today: Nai
     let column_of = |stage_id: Option<i64>, title: String, rows: &mut Vec<CardRow>| {
         let (count, estimated, calculated) = totals
             .iter()
-            .find(|t| t.current_stage_id == stage_id)
+            .find(|t| t.stage_id == stage_id)
             .map_or((0, Decimal::ZERO, Decimal::ZERO), |t| (t.count, t.estimated, t.calculated));
         let (mine, rest): (Vec<CardRow>, Vec<CardRow>) = std::mem::take(rows).into_iter().partition(|r| r.current_stage_id == stage_id);
         *rows = rest;
@@ -232,6 +199,92 @@ pub async fn board(pool: &PgPool, viewer: &Viewer, query: &ListQuery, today: Nai
     })
 }
 
+/// Count, estimated and weighted value of every matching open card, per column.
+async fn column_totals(conn: &mut sqlx::PgConnection, viewer: &Viewer, query: &ListQuery, cycle_id: i64) -> Result<Vec<ColumnTotals>, AppError> {
+    let read = viewer.read.ids();
+    let priority = query.priority.map(Priority::as_str);
+    let pattern = crate::contacts::ops::contains_pattern(&query.search);
+    let totals = sqlx::query_as!(
+        ColumnTotals,
+        r#"select o.current_stage_id as "stage_id", count(*) as "count!", coalesce(sum(o.estimated_value), 0) as "estimated!",
+                  coalesce(sum(o.calculated_value), 0) as "calculated!"
+           from opportunities o join contacts ct on ct.id = o.contact_id
+           where o.cycle_id = $1 and not o.closed
+             and ($2::bigint[] is null or o.salesperson_id = any($2))
+             and ($3::bigint is null or o.salesperson_id = $3)
+             and ($4::bigint is null or o.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
+             and ($5::text is null or o.priority = $5)
+             and ($6::date is null or o.estimated_closing_date >= $6)
+             and ($7::date is null or o.estimated_closing_date <= $7)
+             and ($8::text is null or o.description ilike $8 or o.no ilike $8 or ct.name ilike $8)
+           group by o.current_stage_id"#,
+        cycle_id,
+        read,
+        query.salesperson,
+        query.team,
+        priority,
+        query.closing_from as _,
+        query.closing_to as _,
+        pattern,
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(totals)
+}
+
+/// What changed for the live board: each changed card as it is now, if it still belongs on
+/// this board with these filters (else `None`: it left), and every column's fresh totals.
+pub async fn changes(pool: &PgPool, viewer: &Viewer, query: &ListQuery, ids: &[i64], today: NaiveDate) -> Result<BoardChanges, AppError> {
+    let cycle_id = cycle_id(pool, query.cycle).await?;
+    let mut tx = pool.begin_with("begin isolation level repeatable read, read only").await?;
+    let totals = column_totals(&mut tx, viewer, query, cycle_id).await?;
+    let rows = sqlx::query_as!(
+        CardRow,
+        r#"select c.id as "id!", c.version as "version!", c.no as "no!", c.description as "description!",
+                  c.contact as "contact!", c.company as "company?", c.estimated_value as "estimated_value!",
+                  c.probability_pct as "probability_pct!", c.calculated_value as "calculated_value!",
+                  c.estimated_closing_date as "estimated_closing_date?: chrono::NaiveDate", c.priority as "priority!",
+                  c.salesperson as "salesperson!", c.board_rank as "board_rank!", c.current_stage_id as "current_stage_id?",
+                  c.entry_no as "entry_no?", c.entry_stage as "entry_stage?",
+                  c.date_of_change as "date_of_change?: chrono::NaiveDate", c.entry_value as "entry_value?",
+                  c.entry_closing as "entry_closing?: chrono::NaiveDate", c.entry_chances as "entry_chances?",
+                  c.quote_lines as "quote_lines!", c.quote_total as "quote_total?",
+                  ($9::bigint[] is null or c.salesperson_id = any($9)) as "can_move!",
+                  c.cycle_blocked as "cycle_blocked!"
+           from board_cards c
+           where c.id = any($10) and c.cycle_id = $1 and not c.closed
+             and ($2::bigint[] is null or c.salesperson_id = any($2))
+             and ($3::bigint is null or c.salesperson_id = $3)
+             and ($4::bigint is null or c.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
+             and ($5::text is null or c.priority = $5)
+             and ($6::date is null or c.estimated_closing_date >= $6)
+             and ($7::date is null or c.estimated_closing_date <= $7)
+             and ($8::text is null or c.description ilike $8 or c.no ilike $8 or c.contact ilike $8)"#,
+        cycle_id,
+        viewer.read.ids(),
+        query.salesperson,
+        query.team,
+        query.priority.map(Priority::as_str),
+        query.closing_from as _,
+        query.closing_to as _,
+        crate::contacts::ops::contains_pattern(&query.search),
+        viewer.write.ids(),
+        ids,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let mut rows = rows;
+    let cards = ids
+        .iter()
+        .map(|id| {
+            let row = rows.iter().position(|r| r.id == *id).map(|i| rows.swap_remove(i));
+            (*id, row.map(|r| (r.current_stage_id, r.card(today))))
+        })
+        .collect();
+    Ok(BoardChanges { cards, totals })
+}
+
 
 /// The next cards of one column after `(after_rank, after_id)`.
 pub async fn more_cards(
@@ -245,38 +298,28 @@ pub async fn more_cards(
     let cycle_id = cycle_id(pool, query.cycle).await?;
     let rows = sqlx::query_as!(
         CardRow,
-        r#"select o.id as "id!", o.version as "version!", o.no as "no!", o.description as "description!",
-                  ct.name as "contact!", co.name as "company?", o.estimated_value as "estimated_value!",
-                  o.probability_pct as "probability_pct!", o.calculated_value as "calculated_value!",
-                  o.estimated_closing_date as "estimated_closing_date?: chrono::NaiveDate", o.priority as "priority!",
-                  sp.name as "salesperson!", o.board_rank as "board_rank!", o.current_stage_id as "current_stage_id?",
-                  e.entry_no as "entry_no?", e.stage_id as "entry_stage?",
-                  e.date_of_change as "date_of_change?: chrono::NaiveDate", e.estimated_value as "entry_value?",
-                  e.estimated_closing_date as "entry_closing?: chrono::NaiveDate", e.chances_pct as "entry_chances?",
-                  q.lines as "quote_lines!", q.total as "quote_total?",
-                  ($9::bigint[] is null or o.salesperson_id = any($9)) as "can_move!",
-                  cy.blocked as "cycle_blocked!"
-           from opportunities o
-           join contacts ct on ct.id = o.contact_id
-           left join contacts co on co.id = o.contact_company_id
-           join salespeople sp on sp.id = o.salesperson_id
-           join sales_cycles cy on cy.id = o.cycle_id
-           left join opportunity_entries e on e.opportunity_id = o.id and e.active
-           left join lateral (
-               select count(l.id) as lines,
-                      sum(round(l.quantity * l.unit_price * (100 - l.discount_pct) / 100, 2)) as total
-               from quotes qq join quote_lines l on l.quote_id = qq.id where qq.opportunity_id = o.id
-           ) q on true
-           where o.cycle_id = $1 and not o.closed and o.current_stage_id is not distinct from $10
-             and (o.board_rank, o.id) > ($11::text collate "C", $12::bigint)
-             and ($2::bigint[] is null or o.salesperson_id = any($2))
-             and ($3::bigint is null or o.salesperson_id = $3)
-             and ($4::bigint is null or o.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
-             and ($5::text is null or o.priority = $5)
-             and ($6::date is null or o.estimated_closing_date >= $6)
-             and ($7::date is null or o.estimated_closing_date <= $7)
-             and ($8::text is null or o.description ilike $8 or o.no ilike $8 or ct.name ilike $8)
-           order by o.board_rank, o.id
+        r#"select c.id as "id!", c.version as "version!", c.no as "no!", c.description as "description!",
+                  c.contact as "contact!", c.company as "company?", c.estimated_value as "estimated_value!",
+                  c.probability_pct as "probability_pct!", c.calculated_value as "calculated_value!",
+                  c.estimated_closing_date as "estimated_closing_date?: chrono::NaiveDate", c.priority as "priority!",
+                  c.salesperson as "salesperson!", c.board_rank as "board_rank!", c.current_stage_id as "current_stage_id?",
+                  c.entry_no as "entry_no?", c.entry_stage as "entry_stage?",
+                  c.date_of_change as "date_of_change?: chrono::NaiveDate", c.entry_value as "entry_value?",
+                  c.entry_closing as "entry_closing?: chrono::NaiveDate", c.entry_chances as "entry_chances?",
+                  c.quote_lines as "quote_lines!", c.quote_total as "quote_total?",
+                  ($9::bigint[] is null or c.salesperson_id = any($9)) as "can_move!",
+                  c.cycle_blocked as "cycle_blocked!"
+           from board_cards c
+           where c.cycle_id = $1 and not c.closed and c.current_stage_id is not distinct from $10
+             and (c.board_rank, c.id) > ($11::text collate "C", $12::bigint)
+             and ($2::bigint[] is null or c.salesperson_id = any($2))
+             and ($3::bigint is null or c.salesperson_id = $3)
+             and ($4::bigint is null or c.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
+             and ($5::text is null or c.priority = $5)
+             and ($6::date is null or c.estimated_closing_date >= $6)
+             and ($7::date is null or c.estimated_closing_date <= $7)
+             and ($8::text is null or c.description ilike $8 or c.no ilike $8 or c.contact ilike $8)
+           order by c.board_rank, c.id
            limit $13"#,
         cycle_id,
         viewer.read.ids(),
@@ -316,6 +359,9 @@ pub async fn reorder(pool: &PgPool, viewer: &Viewer, id: i64, new_rank: &str) ->
         record_denied(pool, &viewer.user, &format!("board: reorder of opportunity {id} outside the write scope")).await;
         return Err(AppError::Forbidden);
     }
-    sqlx::query!("update opportunities set board_rank = $2 where id = $1 and not closed", id, new_rank).execute(pool).await?;
+    let mut tx = pool.begin().await?;
+    sqlx::query!("update opportunities set board_rank = $2 where id = $1 and not closed", id, new_rank).execute(&mut *tx).await?;
+    crate::live::notify(&mut tx, id, crate::live::ChangeKind::Reordered, viewer.user.id).await?;
+    tx.commit().await?;
     Ok(())
 }

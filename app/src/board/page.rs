@@ -163,6 +163,9 @@ fn BoardView(
     let hold = StoredValue::new_local(None::<TimeoutHandle>);
     let strip = NodeRef::<leptos::html::Div>::new();
     let column_count = board.columns.len();
+    let me = crate::layout::use_me().get_untracked().map(|u| u.id);
+    let live = super::live::follow(columns, Signal::derive(move || drag.with(|d| d.is_some())), reloads, query_text, me);
+    let notes = live.notes;
 
     let card_of = move |id: i64| columns.with_untracked(|cols| cols.iter().flat_map(|c| c.cards.iter()).find(|c| c.id == id).cloned());
 
@@ -577,7 +580,7 @@ fn BoardView(
             .enumerate()
             // "Not started" only while it has cards: nothing can be dropped on it.
             .filter(|(_, column)| column.stage_id.is_some() || column.count > 0)
-            .map(|(col, column)| column_view(col, column, drag, droppable, on_pointer_down, on_key, columns, query_text, meta.get_value().1))
+            .map(|(col, column)| column_view(col, column, drag, droppable, on_pointer_down, on_key, columns, query_text, meta.get_value().1, notes))
             .collect_view()
     };
     let picker = move || {
@@ -698,6 +701,7 @@ fn column_view(
     columns: RwSignal<Vec<BoardColumn>>,
     query_text: StoredValue<String>,
     today: chrono::NaiveDate,
+    notes: RwSignal<std::collections::HashMap<i64, String>>,
 ) -> impl IntoView {
     let heading_id = format!("column-{col}-heading");
     let labelled_by = heading_id.clone();
@@ -722,7 +726,7 @@ fn column_view(
         .cards
         .into_iter()
         .enumerate()
-        .map(|(i, card)| card_view(card, col, drag, on_pointer_down, on_key, insert_marker(i), today))
+        .map(|(i, card)| card_view(card, col, drag, on_pointer_down, on_key, insert_marker(i), today, notes))
         .collect_view();
     let end_marker = insert_marker(count);
     view! {
@@ -753,8 +757,10 @@ fn card_view(
     on_key: impl Fn(leptos::ev::KeyboardEvent, i64, usize) + Copy + Send + Sync + 'static,
     insert_here: impl Fn() -> bool + Send + Sync + 'static,
     today: chrono::NaiveDate,
+    notes: RwSignal<std::collections::HashMap<i64, String>>,
 ) -> impl IntoView {
     let id = card.id;
+    let note = move || notes.with(|n| n.get(&id).cloned());
     let lifted = move || drag.with(|d| d.as_ref().is_some_and(|d| d.lifted && d.card_id == id));
     let overdue = card.estimated_closing_date.is_some_and(|d| d < today);
     let closing = card.estimated_closing_date.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
@@ -767,6 +773,7 @@ fn card_view(
     let priority_class = format!("priority priority-{}", card.priority.as_str());
     view! {
         <li class="board-card" class:lifted=lifted class:insert-here=insert_here class:locked=!card.can_move
+            class:just-changed=move || note().is_some()
             data-card=id tabindex="0" aria-label=label aria-roledescription="draggable card"
             on:pointerdown=move |ev| on_pointer_down(ev, id, col)
             on:keydown=move |ev| on_key(ev, id, col)>
@@ -782,6 +789,7 @@ fn card_view(
                 <span class="card-days muted">{days}</span>
                 <span class="initials" title=card.salesperson.clone()>{card.initials()}</span>
             </span>
+            {move || note().map(|text| view! { <span class="card-note" data-note="">{text}</span> })}
         </li>
     }
 }

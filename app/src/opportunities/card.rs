@@ -86,8 +86,36 @@ pub fn OpportunityPage() -> impl IntoView {
     });
     // Blocking: the status (404) and the title are set before the page is sent.
     let detail = Resource::new_blocking(move || (id.get(), changes.get()), |(id, _)| get_opportunity(Some(id)));
+    // Live: someone else's change to this opportunity shows at once, unless the user is in the
+    // middle of something here (a dialog, a field): then a note offers the latest instead.
+    let changed_by = RwSignal::new(None::<String>);
+    let me = crate::layout::use_me();
+    crate::live::on_live(move |event| match event {
+        crate::live::LiveEvent::Change(c) if c.id.to_string() == id.get_untracked() => {
+            if c.by_id.is_some() && c.by_id == me.get_untracked().map(|u| u.id) && c.kind != crate::live::ChangeKind::Task {
+                return; // this tab's own change reloads through its action
+            }
+            if actions.dialog.get_untracked() != Dialog::None || crate::live::typing() {
+                changed_by.set(Some(c.by.clone().unwrap_or_else(|| "Someone".into())));
+            } else {
+                detail.refetch();
+            }
+        }
+        crate::live::LiveEvent::Resync => detail.refetch(),
+        _ => {}
+    });
 
     view! {
+        {move || changed_by.get().map(|who| view! {
+            <p class="live-note" role="status">
+                {format!("{who} changed this opportunity. ")}
+                <button type="button" class="link-button" on:click=move |_| {
+                    changed_by.set(None);
+                    actions.dialog.set(Dialog::None);
+                    detail.refetch();
+                }>"Show the latest"</button>
+            </p>
+        })}
         <Transition fallback=|| view! { <p class="muted">"Loading opportunity…"</p> }>
             {move || detail.get().map(|result| match result {
                 Err(e) => view! {

@@ -30,6 +30,7 @@ use crate::{
         setup as rules,
     },
     error::{AppError, FieldErrors},
+    live::{self, ChangeKind},
 };
 
 /// A refused move or close, as a message next to the field it is about.
@@ -694,6 +695,7 @@ pub async fn create(pool: &PgPool, viewer: &Viewer, form: &NewOpportunityForm, t
         let target = Change { id: row.id, version: row.version, salesperson_id, contact_id: contact.id };
         write_plan(&mut tx, viewer, &target, &plan, None, false).await?;
     }
+    live::notify(&mut tx, row.id, ChangeKind::Created, viewer.user.id).await?;
     tx.commit().await?;
     tracing::info!(opportunity = row.id, user = viewer.user.id, "opportunity created");
     Ok(row.id)
@@ -789,6 +791,7 @@ pub async fn update(
     if let Some(rank) = board_rank {
         sqlx::query!("update opportunities set board_rank = $2 where id = $1", id, rank).execute(&mut *tx).await?;
     }
+    live::notify(&mut tx, id, ChangeKind::Updated, viewer.user.id).await?;
     tx.commit().await?;
     tracing::info!(opportunity = id, user = viewer.user.id, action = ?request.action, "opportunity updated");
     Ok(Saved { id, version })
@@ -829,6 +832,7 @@ pub async fn close(pool: &PgPool, viewer: &Viewer, id: i64, version: i32, input:
     };
     let plan = plan_close(&locked.state, &request, today).map_err(refused)?;
     let version = write_plan(&mut tx, viewer, &locked.change, &plan, close_code.map(|c| c.id), input.cancel_open_tasks).await?;
+    live::notify(&mut tx, id, ChangeKind::Closed, viewer.user.id).await?;
     tx.commit().await?;
     tracing::info!(opportunity = id, user = viewer.user.id, outcome = ?input.outcome, "opportunity closed");
     Ok(Saved { id, version })
@@ -978,6 +982,7 @@ pub async fn edit(pool: &PgPool, viewer: &Viewer, id: i64, version: i32, descrip
     )
     .fetch_one(&mut *tx)
     .await?;
+    live::notify(&mut tx, id, ChangeKind::Edited, viewer.user.id).await?;
     tx.commit().await?;
     Ok(Saved { id, version })
 }
@@ -1022,6 +1027,7 @@ pub async fn add_quote_line(
     .execute(&mut *tx)
     .await?;
     let version = bump(&mut tx, id).await?;
+    live::notify(&mut tx, id, ChangeKind::Quote, viewer.user.id).await?;
     tx.commit().await?;
     Ok(Saved { id, version })
 }
@@ -1040,6 +1046,7 @@ pub async fn remove_quote_line(pool: &PgPool, viewer: &Viewer, id: i64, version:
         return Err(AppError::NotFound);
     }
     let version = bump(&mut tx, id).await?;
+    live::notify(&mut tx, id, ChangeKind::Quote, viewer.user.id).await?;
     tx.commit().await?;
     Ok(Saved { id, version })
 }
@@ -1059,7 +1066,7 @@ pub async fn set_task_status(pool: &PgPool, viewer: &Viewer, task_id: i64, versi
         return Err(AppError::field("status", "Choose done, open or cancelled."));
     }
     let task = sqlx::query!(
-        "select salesperson_id, version from tasks where id = $1 and ($2::bigint[] is null or salesperson_id = any($2))",
+        "select salesperson_id, opportunity_id, version from tasks where id = $1 and ($2::bigint[] is null or salesperson_id = any($2))",
         task_id,
         viewer.read.ids()
     )
@@ -1072,16 +1079,21 @@ pub async fn set_task_status(pool: &PgPool, viewer: &Viewer, task_id: i64, versi
         record_denied(pool, &viewer.user, &format!("tasks: status of task {task_id} outside the write scope")).await;
         return Err(AppError::Forbidden);
     }
+    let mut tx = pool.begin().await?;
     let done = sqlx::query!(
         "update tasks set status = $3, version = version + 1 where id = $1 and version = $2",
         task_id,
         version,
         status
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         return Err(AppError::Conflict("This task was changed by someone else. Reload to see the latest version.".into()));
     }
+    if let Some(opportunity) = task.opportunity_id {
+        live::notify(&mut tx, opportunity, ChangeKind::Task, viewer.user.id).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }

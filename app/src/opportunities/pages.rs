@@ -34,6 +34,8 @@ pub fn OpportunitiesPage() -> impl IntoView {
     let query = Memo::new(move |_| query_map.with(ListQuery::from_map));
     let list = Resource::new(move || query.get(), |q| list_opportunities(Some(q.encoded())));
     let options = Resource::new(|| (), |_| list_filter_options());
+    // Live: anyone's change may change the list or its totals.
+    crate::live::refetch_on_live(|_| true, move || list.refetch());
 
     view! {
         <Title text="Opportunities · Pipeline"/>

@@ -37,6 +37,17 @@ impl Figures {
     pub fn win_rate_by_value(&self) -> Option<Decimal> {
         win_rate(self.won_value, self.lost_value)
     }
+
+    /// Adds a member's figures to a team's.
+    pub fn add(&mut self, other: &Figures) {
+        self.open_count += other.open_count;
+        self.open_estimated += other.open_estimated;
+        self.open_calculated += other.open_calculated;
+        self.won_count += other.won_count;
+        self.won_value += other.won_value;
+        self.lost_count += other.lost_count;
+        self.lost_value += other.lost_value;
+    }
 }
 
 pub use crate::domain::metrics::win_rate;
@@ -77,13 +88,14 @@ pub mod ops {
         salesperson: Option<i64>,
     ) -> Result<Statistics, AppError> {
         let read = viewer.read.ids();
-        let salespeople = sqlx::query!(
-            // Open figures are summed per salesperson from their partial index, the period's
-            // closes from closed_by_day: no pass over every opportunity ever closed.
+        // Per salesperson in reach: open figures summed from their partial index, the period's
+        // closes from closed_by_day (no pass over every opportunity ever closed).
+        let people: Vec<Figures> = sqlx::query!(
             r#"with open as (
                    select o.salesperson_id, count(*) as n, sum(o.estimated_value) as estimated, sum(o.calculated_value) as calculated
                    from opportunities o
                    where not o.closed and ($1::bigint[] is null or o.salesperson_id = any($1))
+                     and ($4::bigint is null or o.salesperson_id = $4)
                    group by 1
                ), closed as (
                    select c.salesperson_id,
@@ -93,6 +105,7 @@ pub mod ops {
                           sum(c.estimated) filter (where c.status = 'lost') as lost_value
                    from closed_by_day c
                    where c.date_closed between $2 and $3 and ($1::bigint[] is null or c.salesperson_id = any($1))
+                     and ($4::bigint is null or c.salesperson_id = $4)
                    group by 1
                )
                select s.id, s.name,
@@ -103,15 +116,12 @@ pub mod ops {
                from salespeople s
                left join open op on op.salesperson_id = s.id
                left join closed cl on cl.salesperson_id = s.id
-               where ($1::bigint[] is null or s.id = any($1))
-                 and ($4::bigint is null or s.id = $4)
-                 and ($5::bigint is null or s.id in (select m.salesperson_id from team_members m where m.team_id = $5))
+               where ($1::bigint[] is null or s.id = any($1)) and ($4::bigint is null or s.id = $4)
                order by lower(s.name), s.id"#,
             read,
             from as _,
             to as _,
             salesperson,
-            team,
         )
         .fetch_all(pool)
         .await?
@@ -128,56 +138,31 @@ pub mod ops {
             lost_value: r.lost_value,
         })
         .collect();
-        // A team's figures count its members' opportunities that are in the viewer's reach.
-        let teams = sqlx::query!(
-            r#"with open as (
-                   select o.salesperson_id, count(*) as n, sum(o.estimated_value) as estimated, sum(o.calculated_value) as calculated
-                   from opportunities o
-                   where not o.closed and ($1::bigint[] is null or o.salesperson_id = any($1))
-                   group by 1
-               ), closed as (
-                   select c.salesperson_id,
-                          sum(c.opportunities) filter (where c.status = 'won') as won_count,
-                          sum(c.calculated) filter (where c.status = 'won') as won_value,
-                          sum(c.opportunities) filter (where c.status = 'lost') as lost_count,
-                          sum(c.estimated) filter (where c.status = 'lost') as lost_value
-                   from closed_by_day c
-                   where c.date_closed between $2 and $3 and ($1::bigint[] is null or c.salesperson_id = any($1))
-                   group by 1
-               )
-               select t.id, t.name,
-                      coalesce(sum(op.n), 0)::bigint as "open_count!", coalesce(sum(op.estimated), 0) as "open_estimated!",
-                      coalesce(sum(op.calculated), 0) as "open_calculated!",
-                      coalesce(sum(cl.won_count), 0)::bigint as "won_count!", coalesce(sum(cl.won_value), 0) as "won_value!",
-                      coalesce(sum(cl.lost_count), 0)::bigint as "lost_count!", coalesce(sum(cl.lost_value), 0) as "lost_value!"
-               from teams t
-               join team_members m on m.team_id = t.id and ($1::bigint[] is null or m.salesperson_id = any($1))
-                                 and ($4::bigint is null or m.salesperson_id = $4)
-               left join open op on op.salesperson_id = m.salesperson_id
-               left join closed cl on cl.salesperson_id = m.salesperson_id
-               where ($5::bigint is null or t.id = $5)
-               group by t.id order by lower(t.name), t.id"#,
-            read,
-            from as _,
-            to as _,
-            salesperson,
-            team,
+        // A team's figures add up its members that are in reach (and match the salesperson
+        // filter); a team with none of them is left out.
+        let members = sqlx::query!(
+            "select t.id, t.name, m.salesperson_id from teams t join team_members m on m.team_id = t.id
+             where ($1::bigint is null or t.id = $1) order by lower(t.name), t.id",
+            team
         )
         .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|r| Figures {
-            id: r.id,
-            name: r.name,
-            open_count: r.open_count,
-            open_estimated: r.open_estimated,
-            open_calculated: r.open_calculated,
-            won_count: r.won_count,
-            won_value: r.won_value,
-            lost_count: r.lost_count,
-            lost_value: r.lost_value,
-        })
-        .collect();
+        .await?;
+        let mut teams: Vec<Figures> = Vec::new();
+        for m in &members {
+            let Some(person) = people.iter().find(|p| p.id == m.salesperson_id) else { continue };
+            match teams.last_mut() {
+                Some(t) if t.id == m.id => t.add(person),
+                _ => {
+                    let mut t = Figures { id: m.id, name: m.name.clone(), ..Figures::default() };
+                    t.add(person);
+                    teams.push(t);
+                }
+            }
+        }
+        let salespeople = match team {
+            Some(_) => people.into_iter().filter(|p| members.iter().any(|m| m.salesperson_id == p.id)).collect(),
+            None => people,
+        };
         Ok(Statistics { from, to, salespeople, teams })
     }
 }

@@ -30,6 +30,8 @@ impl Reply {
 }
 
 pub fn router(pool: PgPool) -> Router {
+    // Server-side warnings and errors go to the test's captured output: shown when it fails.
+    let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
     let leptos_options = leptos::config::LeptosOptions::builder().output_name("pipeline").build();
     server::http::router(AppState { pool, leptos_options }, Default::default())
 }
