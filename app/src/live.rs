@@ -105,38 +105,18 @@ pub async fn notify(conn: &mut sqlx::PgConnection, id: i64, kind: ChangeKind, us
     Ok(())
 }
 
-type Handler = std::rc::Rc<dyn Fn(&LiveEvent)>;
-
 /// The tab's live connection, shared as context by the signed-in shell.
 #[derive(Clone, Copy)]
 pub struct Live {
     pub status: RwSignal<LiveStatus>,
-    handlers: StoredValue<Vec<(u64, Handler)>, LocalStorage>,
-    next_id: StoredValue<u64>,
     /// Whether this tab has been connected before: every later connection may follow a gap.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     connected_before: StoredValue<bool>,
 }
 
-impl Live {
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-    fn emit(&self, event: &LiveEvent) {
-        // A copy: a handler may register or unregister while being called.
-        let handlers: Vec<Handler> = self.handlers.with_value(|h| h.iter().map(|(_, f)| f.clone()).collect());
-        for handler in handlers {
-            handler(event);
-        }
-    }
-}
-
 /// Creates the tab's live connection (in the browser only) and provides it as context.
 pub fn provide_live() {
-    let live = Live {
-        status: RwSignal::new(LiveStatus::Connecting),
-        handlers: StoredValue::new_local(Vec::new()),
-        next_id: StoredValue::new(0),
-        connected_before: StoredValue::new(false),
-    };
+    let live = Live { status: RwSignal::new(LiveStatus::Connecting), connected_before: StoredValue::new(false) };
     provide_context(live);
     // Effects run only in the browser: the server renders "connecting".
     Effect::new(move |_| {
@@ -145,13 +125,16 @@ pub fn provide_live() {
     });
 }
 
-/// Calls `handler` for each live event while the calling component is mounted.
+/// Calls `handler` for each live event while the calling component is mounted. In the browser
+/// only: the server has no events (and the handlers are kept in the tab's single thread).
 pub fn on_live(handler: impl Fn(&LiveEvent) + 'static) {
-    let Some(live) = use_context::<Live>() else { return };
-    let id = live.next_id.get_value();
-    live.next_id.set_value(id + 1);
-    live.handlers.update_value(|h| h.push((id, std::rc::Rc::new(handler))));
-    on_cleanup(move || live.handlers.try_update_value(|h| h.retain(|(i, _)| *i != id)).unwrap_or_default());
+    #[cfg(feature = "hydrate")]
+    {
+        let id = client::register(std::rc::Rc::new(handler));
+        on_cleanup(move || client::unregister(id));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = handler;
 }
 
 /// "Live" or "Reconnecting…", for the top bar.
@@ -195,6 +178,16 @@ pub fn typing() -> bool {
 /// Calls `refetch` once things have been quiet for a moment after live events, so that a burst
 /// of changes costs one request. For lists, cards and the dashboard.
 pub fn refetch_on_live(matches: impl Fn(&LiveEvent) -> bool + 'static, refetch: impl Fn() + Clone + 'static) {
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (matches, refetch);
+    }
+    #[cfg(feature = "hydrate")]
+    refetch_on_live_in_browser(matches, refetch);
+}
+
+#[cfg(feature = "hydrate")]
+fn refetch_on_live_in_browser(matches: impl Fn(&LiveEvent) -> bool + 'static, refetch: impl Fn() + Clone + 'static) {
     let pending = StoredValue::new_local(None::<leptos::prelude::TimeoutHandle>);
     on_live(move |event| {
         if !matches(event) {
@@ -220,16 +213,52 @@ mod client {
     use wasm_bindgen::{JsCast, closure::Closure};
     use web_sys::{EventSource, MessageEvent};
 
+    use std::{cell::RefCell, rc::Rc};
+
     use super::{Change, Live, LiveEvent, LiveStatus};
 
     const URL: &str = "/api/live";
 
+    type Handler = Rc<dyn Fn(&LiveEvent)>;
+
+    thread_local! {
+        /// The mounted pages' handlers (a browser tab has one thread).
+        static HANDLERS: RefCell<(u64, Vec<(u64, Handler)>)> = RefCell::new((0, Vec::new()));
+    }
+
+    pub fn register(handler: Handler) -> u64 {
+        HANDLERS.with_borrow_mut(|(next, handlers)| {
+            *next += 1;
+            handlers.push((*next, handler));
+            *next
+        })
+    }
+
+    pub fn unregister(id: u64) {
+        HANDLERS.with_borrow_mut(|(_, handlers)| handlers.retain(|(i, _)| *i != id));
+    }
+
+    fn emit(event: &LiveEvent) {
+        // A copy: a handler may register or unregister while being called.
+        let handlers: Vec<Handler> = HANDLERS.with_borrow(|(_, handlers)| handlers.iter().map(|(_, h)| h.clone()).collect());
+        for handler in handlers {
+            handler(event);
+        }
+    }
+
     pub fn connect(live: Live) {
-        open(live);
+        // A stream opened while the page is still loading would hold its load event back
+        // forever: open it once the page has loaded.
+        if document().ready_state() == "complete" {
+            open(live);
+        } else {
+            let on_load = Closure::once_into_js(move || open(live));
+            let _ = window().add_event_listener_with_callback("load", on_load.unchecked_ref());
+        }
         // A phone that suspended the tab may have missed anything: refetch on return.
         let on_visible = Closure::<dyn Fn()>::new(move || {
             if document().visibility_state() == web_sys::VisibilityState::Visible {
-                live.emit(&LiveEvent::Resync);
+                emit(&LiveEvent::Resync);
             }
         });
         let _ = document().add_event_listener_with_callback("visibilitychange", on_visible.as_ref().unchecked_ref());
@@ -243,16 +272,16 @@ mod client {
             // A reconnection may follow a gap; the first connection follows the page's own
             // fresh load.
             if live.connected_before.get_value() {
-                live.emit(&LiveEvent::Resync);
+                emit(&LiveEvent::Resync);
             }
             live.connected_before.set_value(true);
         });
         let on_change = Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| {
             if let Some(change) = e.data().as_string().and_then(|s| serde_json::from_str::<Change>(&s).ok()) {
-                live.emit(&LiveEvent::Change(change));
+                emit(&LiveEvent::Change(change));
             }
         });
-        let on_resync = Closure::<dyn Fn(MessageEvent)>::new(move |_| live.emit(&LiveEvent::Resync));
+        let on_resync = Closure::<dyn Fn(MessageEvent)>::new(move |_| emit(&LiveEvent::Resync));
         let retry_source = source.clone();
         let on_error = Closure::<dyn Fn()>::new(move || {
             live.status.set(LiveStatus::Reconnecting);

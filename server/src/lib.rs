@@ -1,5 +1,9 @@
 //! Pipeline's axum server: configuration, the embedded database, the router and the CLI.
 
+// The board's view (its drag-and-drop closures capture one another) needs more than the default
+// 128 levels when the release build computes its layout.
+#![recursion_limit = "256"]
+
 pub mod cli;
 pub mod db;
 pub mod embedded;

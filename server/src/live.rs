@@ -109,6 +109,7 @@ impl Feed {
 /// Listens for as long as the process runs; every (re)connection is followed by a resync.
 async fn listen(pool: PgPool, sender: broadcast::Sender<Signal>) {
     let names = Arc::new(Mutex::new(HashMap::<i64, String>::new()));
+    let mut reconnecting = false;
     loop {
         if pool.is_closed() {
             return;
@@ -130,8 +131,12 @@ async fn listen(pool: PgPool, sender: broadcast::Sender<Signal>) {
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         }
-        // Whatever happened while nobody listened is unknown: every browser refetches.
-        let _ = sender.send(Signal::resync());
+        // After a reconnection, whatever happened while nobody listened is unknown: every
+        // browser refetches.
+        if reconnecting {
+            let _ = sender.send(Signal::resync());
+        }
+        reconnecting = true;
         tracing::info!("live feed: listening");
         loop {
             let received = tokio::select! {

@@ -40,14 +40,16 @@ pub fn follow(
     reloads: RwSignal<u32>,
     query_text: StoredValue<String>,
     me: Option<i64>,
+    recheck: Vec<Change>,
 ) -> LiveBoard {
+    let recheck_now = !recheck.is_empty();
     let board = LiveBoard {
         columns,
         dragging,
         reloads,
         query_text,
         notes: RwSignal::new(HashMap::new()),
-        pending: StoredValue::new(Vec::new()),
+        pending: StoredValue::new(recheck),
         resync: StoredValue::new(false),
         scheduled: StoredValue::new(false),
         me,
@@ -76,6 +78,9 @@ pub fn follow(
         }
         schedule(board, BATCH);
     });
+    if recheck_now {
+        schedule(board, BATCH);
+    }
     board
 }
 

@@ -64,7 +64,21 @@ pub fn BoardPage() -> impl IntoView {
     // screen reader announcement.
     let announcement = RwSignal::new(String::new());
     let message = RwSignal::new(None::<String>);
-    let board = Resource::new(move || (query.get(), reloads.get()), |(q, _)| api::get_board(Some(q.encoded())));
+    // Changes that arrive while the board is being (re)loaded may or may not be in what comes
+    // back: the new board view checks them again.
+    let arrived_while_loading = StoredValue::new(Vec::<crate::live::Change>::new());
+    crate::live::on_live(move |event| {
+        if let crate::live::LiveEvent::Change(change) = event {
+            arrived_while_loading.update_value(|a| a.push(change.clone()));
+        }
+    });
+    let board = Resource::new(
+        move || (query.get(), reloads.get()),
+        move |(q, _)| {
+            arrived_while_loading.update_value(Vec::clear);
+            api::get_board(Some(q.encoded()))
+        },
+    );
     view! {
         <Title text="Board · Pipeline"/>
         <Transition fallback=|| view! { <p class="muted">"Loading the board…"</p> }>
@@ -74,7 +88,8 @@ pub fn BoardPage() -> impl IntoView {
                     <p class="form-error" role="alert">{e.to_string()}</p>
                 }.into_any(),
                 Ok(b) => view! {
-                    <BoardView board=b query=query.get_untracked() reloads=reloads announcement=announcement message=message/>
+                    <BoardView board=b query=query.get_untracked() reloads=reloads announcement=announcement message=message
+                        recheck=arrived_while_loading.try_update_value(std::mem::take).unwrap_or_default()/>
                 }.into_any(),
             })}
         </Transition>
@@ -151,6 +166,8 @@ fn BoardView(
     reloads: RwSignal<u32>,
     announcement: RwSignal<String>,
     message: RwSignal<Option<String>>,
+    /// Live changes that arrived while this board was loading.
+    recheck: Vec<crate::live::Change>,
 ) -> impl IntoView {
     let stages = StoredValue::new(board.stages.clone());
     let meta = StoredValue::new((board.method, board.today, board.close_codes.clone()));
@@ -164,7 +181,7 @@ fn BoardView(
     let strip = NodeRef::<leptos::html::Div>::new();
     let column_count = board.columns.len();
     let me = crate::layout::use_me().get_untracked().map(|u| u.id);
-    let live = super::live::follow(columns, Signal::derive(move || drag.with(|d| d.is_some())), reloads, query_text, me);
+    let live = super::live::follow(columns, Signal::derive(move || drag.with(|d| d.is_some())), reloads, query_text, me, recheck);
     let notes = live.notes;
 
     let card_of = move |id: i64| columns.with_untracked(|cols| cols.iter().flat_map(|c| c.cards.iter()).find(|c| c.id == id).cloned());
@@ -605,7 +622,9 @@ fn BoardView(
         }
     };
 
-    view! {
+    // Type-erased in parts: the whole board as one view type is too deep for the compiler in
+    // the wasm release build.
+    let head = view! {
         <div class="page-head board-head">
             <h1>{format!("Board · {}", board.cycle_code)}</h1>
             <div class="page-head-actions">
@@ -617,6 +636,10 @@ fn BoardView(
             </div>
         </div>
         {filters(&board, &query)}
+    }
+    .into_any();
+    view! {
+        {head}
         <p class="sr-only" aria-live="assertive" role="status">{move || announcement.get()}</p>
         {move || message.get().map(|m| view! {
             <p class="form-error board-message" role="alert">{m}
@@ -792,6 +815,7 @@ fn card_view(
             {move || note().map(|text| view! { <span class="card-note" data-note="">{text}</span> })}
         </li>
     }
+    .into_any()
 }
 
 /// The close dialog for a card dropped on Won or Lost: the close code is required.
