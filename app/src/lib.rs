@@ -18,6 +18,7 @@ pub mod setup;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod tasks;
+pub mod tokens;
 pub mod ui;
 pub mod users;
 

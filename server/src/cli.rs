@@ -61,6 +61,9 @@ pub struct Config {
     /// Mark session cookies Secure (set this when users reach Pipeline over https).
     #[arg(long, env = "PIPELINE_SECURE_COOKIES", global = true)]
     pub secure_cookies: bool,
+    /// API requests per second per token (bursts of twice as many); more get 429.
+    #[arg(long, env = "PIPELINE_API_RATE_LIMIT", default_value_t = 50, global = true)]
+    pub api_rate_limit: u32,
     /// Log format: readable text or one JSON object per line.
     #[arg(long, env = "PIPELINE_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
@@ -210,7 +213,10 @@ async fn serve(config: &Config) -> Result<(), StartupError> {
         .map_err(|e| StartupError::Bind { addr: config.addr, reason: e.to_string() })?;
     let db = Database::open(config).await?;
     let state = AppState { pool: db.pool.clone(), leptos_options };
-    let app = crate::http::router(state, crate::http::HttpOptions { secure_cookies: config.secure_cookies });
+    let app = crate::http::router(state, crate::http::HttpOptions {
+        secure_cookies: config.secure_cookies,
+        api: crate::api::ApiOptions { rate_limit: config.api_rate_limit },
+    });
     // Expired sessions are deleted in the background (every instance may do it; it is idempotent).
     use axum_login::tower_sessions::ExpiredDeletion;
     let cleanup = tokio::spawn(

@@ -40,6 +40,7 @@ const IDLE_SESSION: time::Duration = time::Duration::hours(12);
 pub struct HttpOptions {
     /// Mark cookies Secure: set when users reach Pipeline over https.
     pub secure_cookies: bool,
+    pub api: crate::api::ApiOptions,
 }
 
 /// The whole application as one router, so tests exercise exactly what `serve` runs.
@@ -108,7 +109,10 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
     };
     let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30));
 
-    assets.merge(app).layer(timeout).layer(layers()).merge(live.layer(layers()))
+    // The REST API authenticates by bearer token only: no sessions, no cookies.
+    let api = crate::api::router(state.pool.clone(), options.api);
+
+    assets.merge(api).merge(app).layer(timeout).layer(layers()).merge(live.layer(layers()))
 }
 
 /// The process is alive and answering.

@@ -4,6 +4,7 @@
 // 128 levels when the release build computes its layout.
 #![recursion_limit = "256"]
 
+pub mod api;
 pub mod cli;
 pub mod db;
 pub mod embedded;

@@ -159,3 +159,32 @@ pub async fn verify_password(password: String, hash: String) -> Result<bool, App
         .await
         .map_err(|e| AppError::internal("password check failed", e))
 }
+
+/// The active user a live API token (by its secret's digest) belongs to, with the token's id and
+/// last use.
+pub async fn user_by_token(
+    pool: &PgPool,
+    secret_hash: &[u8],
+) -> Result<Option<(User, i64, Option<chrono::DateTime<chrono::Utc>>)>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"select u.id, u.email, u.display_name, u.role, u.salesperson_id, u.password_hash, u.session_epoch,
+                t.id as token_id, t.last_used_at as "last_used_at: chrono::DateTime<chrono::Utc>"
+         from api_tokens t join users u on u.id = t.user_id
+         where t.secret_hash = $1 and t.revoked_at is null and (t.expires_at is null or t.expires_at > now()) and u.active"#,
+        secret_hash
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| {
+        let user = User::from(UserRow {
+            id: r.id,
+            email: r.email,
+            display_name: r.display_name,
+            role: r.role,
+            salesperson_id: r.salesperson_id,
+            password_hash: r.password_hash,
+            session_epoch: r.session_epoch,
+        });
+        (user, r.token_id, r.last_used_at)
+    }))
+}

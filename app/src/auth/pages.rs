@@ -133,5 +133,6 @@ pub fn ProfilePage() -> impl IntoView {
                 </ActionForm>
             </section>
         </div>
+        <crate::tokens::ApiTokensSection/>
     }
 }

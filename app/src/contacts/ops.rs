@@ -463,3 +463,74 @@ mod tests {
         assert_eq!(contains_pattern("50%_off\\").as_deref(), Some("%50\\%\\_off\\\\%"));
     }
 }
+
+/// A slice of the contacts in reach, by name, after `(name, id)` of the previous slice's
+/// last row (keyset paging for the API: stable while contacts are added).
+pub async fn list_after(
+    pool: &PgPool,
+    viewer: &Viewer,
+    search: &str,
+    kind: Option<ContactKind>,
+    after: Option<(String, i64)>,
+    limit: i64,
+) -> Result<Vec<ContactListItem>, AppError> {
+    let read = viewer.read.ids();
+    let pattern = contains_pattern(search);
+    let (after_name, after_id) = after.unzip();
+    let rows = sqlx::query!(
+        r#"select c.id, c.no, c.kind, c.name, c.company_id, co.name as "company_name?",
+                  (co.id is not null and ($1::bigint[] is null or co.salesperson_id is null
+                                          or co.salesperson_id = any($1))) as "company_readable!",
+                  c.email, c.phone, c.city, s.name as "salesperson?"
+           from contacts c
+           left join contacts co on co.id = c.company_id
+           left join salespeople s on s.id = c.salesperson_id
+           where ($1::bigint[] is null or c.salesperson_id is null or c.salesperson_id = any($1))
+             and ($2::text is null or c.kind = $2)
+             and ($3::text is null or c.name ilike $3 or c.email ilike $3 or co.name ilike $3)
+             and ($4::bigint is null or (c.name, c.id) > ($5::text, $4))
+           order by c.name, c.id
+           limit $6"#,
+        read,
+        kind.map(ContactKind::as_str),
+        pattern,
+        after_id,
+        after_name,
+        limit,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ContactListItem {
+            id: r.id,
+            no: r.no,
+            name: r.name,
+            kind: ContactKind::from_db(&r.kind),
+            company_id: r.company_id,
+            company_name: r.company_name,
+            company_readable: r.company_readable,
+            email: r.email,
+            phone: r.phone,
+            city: r.city,
+            salesperson: r.salesperson,
+        })
+        .collect())
+}
+
+/// The id of the contact with this number, if the viewer may read it.
+pub async fn find_by_no(pool: &PgPool, viewer: &Viewer, no: &str) -> Result<i64, AppError> {
+    sqlx::query_scalar!(
+        "select id from contacts where no = $1 and ($2::bigint[] is null or salesperson_id is null or salesperson_id = any($2))",
+        no.trim(),
+        viewer.read.ids()
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
+/// The id of the salesperson with this code.
+pub async fn salesperson_by_code(pool: &PgPool, code: &str) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar!("select id from salespeople where code = $1", code.trim().to_uppercase()).fetch_optional(pool).await?)
+}

@@ -51,6 +51,33 @@ fn status(code: &str) -> Status {
 // ---- List ------------------------------------------------------------------------------------
 
 pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<OpportunityList, AppError> {
+    Ok(list_window(pool, viewer, query, Window::Page(query.page)).await?.0)
+}
+
+/// A slice of the list: a page number (the UI) or the rows after a cursor (the API, stable while
+/// rows are added or moved).
+#[derive(Clone, Debug)]
+pub enum Window {
+    Page(i64),
+    After { after: Option<ListCursor>, limit: i64 },
+}
+
+/// Where a list slice ended: the last row's sort key and id (keyset paging).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ListCursor {
+    pub id: i64,
+    pub closing: Option<NaiveDate>,
+    pub value: Decimal,
+    pub created: chrono::DateTime<chrono::Utc>,
+}
+
+/// The list (with totals) and, for a cursor window with more rows, where the next one starts.
+pub async fn list_window(
+    pool: &PgPool,
+    viewer: &Viewer,
+    query: &ListQuery,
+    window: Window,
+) -> Result<(OpportunityList, Option<ListCursor>), AppError> {
     let read = viewer.read.ids();
     let status_filter = query.status.as_str();
     let priority = query.priority.map(Priority::as_str);
@@ -95,17 +122,36 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<O
     .fetch_one(&mut *tx)
     .await?;
     let page = query.page.clamp(1, last_page(totals.n));
-    let items = sqlx::query_as!(
+    let (limit, offset, after) = match &window {
+        Window::Page(_) => (PAGE_SIZE, (page - 1) * PAGE_SIZE, None),
+        // One row more than asked tells whether there is a next slice.
+        Window::After { after, limit } => (limit + 1, 0, after.clone()),
+    };
+    let mut rows = sqlx::query_as!(
         ListRow,
         r#"select o.id, o.no, o.description, o.contact_id, ct.name as contact_name, sp.name as salesperson_name,
                   cy.code as cycle_code, st.description as "stage_description?", st.stage as "stage_no?",
                   o.status, o.priority, o.estimated_value, o.probability_pct, o.calculated_value,
-                  o.estimated_closing_date as "estimated_closing_date: chrono::NaiveDate"
+                  o.estimated_closing_date as "estimated_closing_date: chrono::NaiveDate", o.created_at as "created_at: chrono::DateTime<chrono::Utc>"
            from opportunities o
            join contacts ct on ct.id = o.contact_id
            join salespeople sp on sp.id = o.salesperson_id
            join sales_cycles cy on cy.id = o.cycle_id
            left join sales_cycle_stages st on st.id = o.current_stage_id
+           -- The sort key as one row value (nulls last either way), so a cursor can continue it.
+           cross join lateral (select
+               case when $11::text = 'closing'
+                    then coalesce(o.estimated_closing_date, case when $12::bool then '-infinity'::date else 'infinity'::date end)
+                    else 'infinity'::date end as d,
+               case when $11::text = 'value' then o.estimated_value else 0 end as v,
+               case when $11::text = 'created' then o.created_at else '-infinity'::timestamptz end as t) k
+           -- The cursor's key, computed the same way.
+           cross join lateral (select
+               case when $11::text = 'closing'
+                    then coalesce($22::date, case when $12::bool then '-infinity'::date else 'infinity'::date end)
+                    else 'infinity'::date end as d,
+               case when $11::text = 'value' then $23::numeric else 0 end as v,
+               case when $11::text = 'created' then $24::timestamptz else '-infinity'::timestamptz end as t) c
            where ($1::bigint[] is null or o.salesperson_id = any($1))
              and case $2::text when 'open' then not o.closed when 'all' then true else o.status = $2 end
              and ($3::bigint is null or o.cycle_id = $3)
@@ -121,15 +167,13 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<O
              and ($19::int is null or o.furthest_stage >= $19)
              and ($20::bigint is null or exists (select 1 from opportunity_entries e
                                                   where e.opportunity_id = o.id and e.stage_id = $20 and not e.active))
+             and ($21::bigint is null or case when $12::bool then (k.d, k.v, k.t, o.id) < (c.d, c.v, c.t, $21)
+                                                   else (k.d, k.v, k.t, o.id) > (c.d, c.v, c.t, $21) end)
            order by
-             case when $11::text = 'closing' and not $12::bool then o.estimated_closing_date end asc nulls last,
-             case when $11::text = 'closing' and $12::bool then o.estimated_closing_date end desc nulls last,
-             case when $11::text = 'value' and not $12::bool then o.estimated_value end asc,
-             case when $11::text = 'value' and $12::bool then o.estimated_value end desc,
-             case when $11::text = 'created' and not $12::bool then o.created_at end asc,
-             case when $11::text = 'created' and $12::bool then o.created_at end desc,
-             case when $12::bool then o.id end desc,
-             o.id
+             case when not $12::bool then k.d end asc, case when $12::bool then k.d end desc,
+             case when not $12::bool then k.v end asc, case when $12::bool then k.v end desc,
+             case when not $12::bool then k.t end asc, case when $12::bool then k.t end desc,
+             case when not $12::bool then o.id end asc, case when $12::bool then o.id end desc
            limit $13 offset $14"#,
         read,
         status_filter,
@@ -143,22 +187,37 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<O
         pattern,
         query.sort.as_str(),
         query.descending,
-        PAGE_SIZE,
-        (page - 1) * PAGE_SIZE,
+        limit,
+        offset,
         query.more.closed_from as _,
         query.more.closed_to as _,
         query.more.created_from as _,
         query.more.created_to as _,
         query.more.reached,
         query.more.left_stage,
+        after.as_ref().map(|c| c.id),
+        after.as_ref().and_then(|c| c.closing) as _,
+        after.as_ref().map(|c| c.value),
+        after.as_ref().map(|c| c.created) as _,
     )
     .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(ListRow::item)
-    .collect();
+    .await?;
     tx.commit().await?;
-    Ok(OpportunityList { items, total: totals.n, page, sum_estimated: totals.estimated, sum_calculated: totals.calculated })
+    let next = match window {
+        Window::After { limit, .. } if rows.len() as i64 > limit => {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| ListCursor {
+                id: r.id,
+                closing: r.estimated_closing_date,
+                value: r.estimated_value,
+                created: r.created_at,
+            })
+        }
+        _ => None,
+    };
+    let items = rows.into_iter().map(ListRow::item).collect();
+    let list = OpportunityList { items, total: totals.n, page, sum_estimated: totals.estimated, sum_calculated: totals.calculated };
+    Ok((list, next))
 }
 
 /// A row of the list (and of a contact's opportunities) as the queries return it.
@@ -178,6 +237,7 @@ struct ListRow {
     probability_pct: Decimal,
     calculated_value: Decimal,
     estimated_closing_date: Option<NaiveDate>,
+    created_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl ListRow {
@@ -473,7 +533,7 @@ pub async fn of_contact(pool: &PgPool, viewer: &Viewer, contact_id: i64) -> Resu
         r#"select o.id, o.no, o.description, o.contact_id, ct.name as contact_name, sp.name as salesperson_name,
                   cy.code as cycle_code, st.description as "stage_description?", st.stage as "stage_no?",
                   o.status, o.priority, o.estimated_value, o.probability_pct, o.calculated_value,
-                  o.estimated_closing_date as "estimated_closing_date: chrono::NaiveDate"
+                  o.estimated_closing_date as "estimated_closing_date: chrono::NaiveDate", o.created_at as "created_at: chrono::DateTime<chrono::Utc>"
            from opportunities o
            join contacts ct on ct.id = o.contact_id
            join salespeople sp on sp.id = o.salesperson_id
@@ -1096,4 +1156,109 @@ pub async fn set_task_status(pool: &PgPool, viewer: &Viewer, task_id: i64, versi
     }
     tx.commit().await?;
     Ok(())
+}
+
+// ---- Lookups for the REST API ------------------------------------------------------------------
+
+/// The id and version of the opportunity with this number, if the viewer may read it.
+pub async fn find_by_no(pool: &PgPool, viewer: &Viewer, no: &str) -> Result<(i64, i32), AppError> {
+    let row = sqlx::query!(
+        "select id, version from opportunities where no = $1 and ($2::bigint[] is null or salesperson_id = any($2))",
+        no.trim(),
+        viewer.read.ids()
+    )
+    .fetch_optional(pool)
+    .await?;
+    row.map(|r| (r.id, r.version)).ok_or(AppError::NotFound)
+}
+
+/// The version of a task the viewer may read.
+pub async fn task_version(pool: &PgPool, viewer: &Viewer, task_id: i64) -> Result<i32, AppError> {
+    sqlx::query_scalar!(
+        "select version from tasks where id = $1 and ($2::bigint[] is null or salesperson_id = any($2))",
+        task_id,
+        viewer.read.ids()
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
+/// What an API caller names by number or code, as ids: the contact (in the viewer's read scope),
+/// the salesperson (default as on the new-opportunity form) and the sales cycle. Unknown ones are
+/// field errors.
+pub struct References {
+    pub contact_id: i64,
+    pub salesperson_id: Option<i64>,
+    pub cycle_id: i64,
+}
+
+pub async fn references(
+    pool: &PgPool,
+    viewer: &Viewer,
+    contact_no: &str,
+    salesperson_code: Option<&str>,
+    cycle_code: &str,
+    today: NaiveDate,
+) -> Result<References, AppError> {
+    let mut errors = FieldErrors::default();
+    let contact_id = sqlx::query_scalar!(
+        "select id from contacts where no = $1 and ($2::bigint[] is null or salesperson_id is null or salesperson_id = any($2))",
+        contact_no.trim(),
+        viewer.read.ids()
+    )
+    .fetch_optional(pool)
+    .await?;
+    errors.check(contact_id.is_some(), "contact_no", "No contact with this number in your access.");
+    let cycle_id = sqlx::query_scalar!("select id from sales_cycles where code = $1", cycle_code.trim().to_uppercase())
+        .fetch_optional(pool)
+        .await?;
+    errors.check(cycle_id.is_some(), "sales_cycle", "No sales cycle with this code.");
+    let salesperson_id = match salesperson_code.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(code) => {
+            let id = sqlx::query_scalar!("select id from salespeople where code = $1", code.to_uppercase()).fetch_optional(pool).await?;
+            errors.check(id.is_some(), "salesperson_code", "No salesperson with this code.");
+            id
+        }
+        None => None,
+    };
+    errors.finish()?;
+    let (Some(contact_id), Some(cycle_id)) = (contact_id, cycle_id) else { return Err(AppError::NotFound) };
+    let salesperson_id = match salesperson_id {
+        Some(id) => Some(id),
+        None => new_options(pool, viewer, Some(contact_id), today).await?.default_salesperson,
+    };
+    Ok(References { contact_id, salesperson_id, cycle_id })
+}
+
+/// A sales cycle with its stages as the rules see them (the API's `/sales-cycles`).
+pub struct CycleWithStages {
+    pub code: String,
+    pub description: String,
+    pub method: ProbabilityMethod,
+    pub blocked: bool,
+    pub stages: Vec<StageRule>,
+}
+
+/// Every sales cycle (all roles may read the setup), or the one with `code`.
+pub async fn cycles_with_stages(pool: &PgPool, code: Option<&str>) -> Result<Vec<CycleWithStages>, AppError> {
+    let mut conn = pool.acquire().await?;
+    let cycles = sqlx::query!(
+        "select id, code, description, probability_method, blocked from sales_cycles
+         where $1::text is null or code = $1 order by code",
+        code.map(|c| c.trim().to_uppercase())
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(cycles.len());
+    for c in cycles {
+        out.push(CycleWithStages {
+            stages: stages(&mut conn, c.id).await?,
+            code: c.code,
+            description: c.description,
+            method: method(&c.probability_method),
+            blocked: c.blocked,
+        });
+    }
+    Ok(out)
 }

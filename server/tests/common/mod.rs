@@ -1,6 +1,7 @@
 //! Helpers for tests that run the real `server` binary.
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod api;
 pub mod app;
 
 use std::{
