@@ -79,6 +79,8 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/export/opportunities.csv", get(crate::export::opportunities_download))
+        .route("/export/contacts.csv", get(crate::export::contacts_download))
         .leptos_routes_with_context(&state, routes, context.clone(), page)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(from_fn_with_state(state.clone(), guard::require_sign_in))

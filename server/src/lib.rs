@@ -9,6 +9,7 @@ pub mod cli;
 pub mod db;
 pub mod embedded;
 pub mod error;
+pub mod export;
 pub mod guard;
 pub mod http;
 pub mod live;

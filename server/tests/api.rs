@@ -485,3 +485,48 @@ async fn setup_reads_for_integrations(pool: PgPool) {
     let north = teams.as_array().unwrap().iter().find(|t| t["code"] == "NORTH").unwrap();
     assert_eq!(north["members"], json!(["SAM", "SUE"]));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn csv_exports_follow_the_filter_and_the_access_and_cannot_run_formulas(pool: PgPool) {
+    let w = world(&pool).await;
+    let evil = company(&w.sam, "=HYPERLINK(\"http://evil.example\",\"click\")").await;
+    for i in 0..3 {
+        opportunity(&w.sam, &evil, &format!("{}", 1000 * (i + 1)), i == 0).await;
+    }
+    let tom_co = company(&w.tom, "Southern Ltd").await;
+    opportunity(&w.tom, &tom_co, "777", false).await;
+
+    // API: the filter and sort of the list; Sam's team only.
+    let r = w.sam.get("/api/v1/exports/opportunities.csv?sort=value&dir=desc").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+    let mut reader = csv::Reader::from_reader(r.body.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(&headers[0], "no");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    let values: Vec<&str> = rows.iter().map(|r| &r[8]).collect();
+    assert_eq!(values, ["3000.00", "2000.00", "1000.00"]);
+    assert!(rows.iter().all(|r| r[4].starts_with("'=HYPERLINK")), "{rows:?}");
+    assert!(!r.body.contains("Southern"));
+    // The same filter as the list: in progress only.
+    let r = w.sam.get("/api/v1/exports/opportunities.csv?status=in_progress").await;
+    assert_eq!(csv::Reader::from_reader(r.body.as_bytes()).records().count(), 1);
+    w.sam.get("/api/v1/exports/opportunities.csv?status=nope").await.field("status");
+
+    // The list page's link: the signed-in session, the same rows.
+    let mut browser = common::app::signed_in(&pool, "tom@example.com").await;
+    let r = browser.get("/export/opportunities.csv?sort=value").await;
+    assert_eq!(r.status, 200);
+    assert!(r.headers.get("content-disposition").unwrap().to_str().unwrap().contains("opportunities.csv"));
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(r.body.as_bytes()).records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][4], "Southern Ltd");
+    let r = browser.get("/export/contacts.csv").await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("Southern Ltd") && !r.body.contains("HYPERLINK"), "{}", r.body);
+    // Signed out: no data.
+    let r = common::app::Browser::new(&pool).get("/export/opportunities.csv").await;
+    assert!(r.status.is_redirection() || r.status == 401, "{}", r.status);
+    assert!(!r.body.contains("Southern"));
+}

@@ -48,7 +48,14 @@ pub fn ContactsPage() -> impl IntoView {
         <Title text="Contacts · Pipeline"/>
         <div class="page-head">
             <h1>"Contacts"</h1>
-            <a class="button" href="/contacts/new">"New contact"</a>
+            <div class="page-head-actions">
+                <a href=move || {
+                    let q = query.get();
+                    let kind = q.kind.map(|k| format!("&kind={}", k.as_str())).unwrap_or_default();
+                    format!("/export/contacts.csv?q={}{kind}", crate::contacts::url_encode(&q.search))
+                } download="contacts.csv" rel="external">"Export CSV"</a>
+                <a class="button" href="/contacts/new">"New contact"</a>
+            </div>
         </div>
         <Form method="get" action="/contacts" attr:class="contact-filters card" attr:role="search" attr:aria-label="Find contacts">
             <div class="field contact-search">

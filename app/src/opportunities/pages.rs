@@ -43,6 +43,9 @@ pub fn OpportunitiesPage() -> impl IntoView {
             <h1>"Opportunities"</h1>
             <div class="page-head-actions">
                 <a href="/opportunities/statistics">"Statistics"</a>
+                // Every row the filter matches (not just this page), as the list shows them.
+                <a href=move || format!("/export/opportunities.csv?{}", query.get().with_page(1).encoded())
+                    download="opportunities.csv" rel="external">"Export CSV"</a>
                 <a class="button" href="/opportunities/new">"New opportunity"</a>
             </div>
         </div>

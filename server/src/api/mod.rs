@@ -114,6 +114,7 @@ fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
         .routes(routes!(contacts::get))
         .routes(routes!(opportunities::list, opportunities::create))
         .routes(routes!(opportunities::get, opportunities::edit))
+        .routes(routes!(opportunities::export))
         .routes(routes!(opportunities::act))
         .routes(routes!(opportunities::close))
         .routes(routes!(opportunities::entries))

@@ -727,3 +727,12 @@ pub async fn remove_quote_line(
     ops::remove_quote_line(&state.pool, &caller.viewer, id, version, line_id).await.map_err(|e| stale_is_412(&headers, e.into()))?;
     answer(&state, &caller, id, StatusCode::OK).await
 }
+
+/// Every opportunity the filter matches, as CSV (the list's columns; up to 200,000 rows).
+#[utoipa::path(get, path = "/api/v1/exports/opportunities.csv", tag = "Opportunities", params(ListParams),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+pub async fn export(State(state): State<ApiState>, Extension(caller): Extension<Caller>, Query(params): Query) -> Result<Response, Problem> {
+    let (query, _) = read_list_params(&params)?;
+    let bytes = crate::export::opportunities(&state.pool, &caller.viewer, &query).await?;
+    Ok(crate::export::attachment(bytes, "opportunities.csv"))
+}

@@ -1,0 +1,192 @@
+//! CSV export of a filtered list, for the list page's *Export CSV* link (signed-in session) and
+//! the API (token). Both read the list through the same operation as the page, slice by slice.
+//!
+//! Spreadsheets run a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return as a
+//! formula: such cells are written with a leading `'` so a malicious contact name stays text.
+
+use app::{
+    auth::access::Viewer,
+    error::AppError,
+    opportunities::{ListQuery, ops::Window, status_as_str},
+};
+use axum::{
+    extract::{Query, State},
+    http::header,
+    response::{IntoResponse, Response},
+};
+use sqlx::PgPool;
+use std::collections::HashMap;
+
+/// Rows read per query while exporting.
+const SLICE: i64 = 1000;
+/// An export stops here (and says so in its last line) rather than take the server down.
+pub const MAX_ROWS: usize = 200_000;
+
+/// A cell that a spreadsheet will show as text.
+pub fn safe_cell(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}").into(),
+        _ => value.into(),
+    }
+}
+
+fn write_row(out: &mut csv::Writer<Vec<u8>>, cells: &[String]) -> Result<(), AppError> {
+    out.write_record(cells.iter().map(|c| safe_cell(c).into_owned())).map_err(|e| AppError::internal("csv export", e))
+}
+
+pub async fn opportunities(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<Vec<u8>, AppError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "no", "description", "status", "priority", "contact", "salesperson", "sales_cycle", "stage", "estimated_value",
+        "probability_pct", "calculated_value", "estimated_closing_date",
+    ];
+    write_row(&mut out, &header.map(String::from))?;
+    let mut after = None;
+    let mut rows = 0;
+    loop {
+        let (list, next) =
+            app::opportunities::ops::list_window(pool, viewer, query, Window::After { after, limit: SLICE }).await?;
+        for i in list.items {
+            rows += 1;
+            write_row(
+                &mut out,
+                &[
+                    i.no,
+                    i.description,
+                    status_as_str(i.status).into(),
+                    i.priority.as_str().into(),
+                    i.contact_name,
+                    i.salesperson_name,
+                    i.cycle_code,
+                    i.stage.unwrap_or_default(),
+                    i.estimated_value.to_string(),
+                    i.probability.to_string(),
+                    i.calculated_value.to_string(),
+                    i.estimated_closing_date.map(|d| d.to_string()).unwrap_or_default(),
+                ],
+            )?;
+        }
+        match next {
+            Some(cursor) if rows < MAX_ROWS => after = Some(cursor),
+            _ => break,
+        }
+    }
+    out.into_inner().map_err(|e| AppError::internal("csv export", e))
+}
+
+pub async fn contacts(pool: &PgPool, viewer: &Viewer, search: &str, kind: Option<app::contacts::ContactKind>) -> Result<Vec<u8>, AppError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header = ["no", "kind", "name", "company", "email", "phone", "city", "salesperson"];
+    write_row(&mut out, &header.map(String::from))?;
+    let mut after = None;
+    let mut rows = 0;
+    loop {
+        let items = app::contacts::ops::list_after(pool, viewer, search, kind, after.clone(), SLICE).await?;
+        let last = items.last().map(|c| (c.name.clone(), c.id));
+        let full = items.len() as i64 == SLICE;
+        for c in items {
+            rows += 1;
+            write_row(
+                &mut out,
+                &[
+                    c.no,
+                    c.kind.as_str().into(),
+                    c.name,
+                    c.company_name.filter(|_| c.company_readable).unwrap_or_default(),
+                    c.email,
+                    c.phone,
+                    c.city,
+                    c.salesperson.unwrap_or_default(),
+                ],
+            )?;
+        }
+        if !full || rows >= MAX_ROWS {
+            break;
+        }
+        after = last;
+    }
+    out.into_inner().map_err(|e| AppError::internal("csv export", e))
+}
+
+/// A CSV download.
+pub fn attachment(bytes: Vec<u8>, name: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The signed-in user's scopes, or the answer for someone who is not signed in.
+async fn session_viewer(pool: &PgPool, auth: app::auth::backend::AuthSession) -> Result<Viewer, Response> {
+    let Some(user) = auth.user else {
+        return Err((axum::http::StatusCode::UNAUTHORIZED, "Please sign in.").into_response());
+    };
+    app::auth::access::resolve(pool, user).await.map_err(|e| (status(&e), e.to_string()).into_response())
+}
+
+fn status(e: &AppError) -> axum::http::StatusCode {
+    axum::http::StatusCode::from_u16(e.status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// `GET /export/opportunities.csv?<the list's query>` for the list page's link.
+pub async fn opportunities_download(
+    State(state): State<app::state::AppState>,
+    auth: app::auth::backend::AuthSession,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let viewer = match session_viewer(&state.pool, auth).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let query = ListQuery::parse(|name| params.get(name).cloned());
+    match opportunities(&state.pool, &viewer, &query).await {
+        Ok(bytes) => attachment(bytes, "opportunities.csv"),
+        Err(e) => (status(&e), e.to_string()).into_response(),
+    }
+}
+
+/// `GET /export/contacts.csv?q=…&kind=…` for the contact list's link.
+pub async fn contacts_download(
+    State(state): State<app::state::AppState>,
+    auth: app::auth::backend::AuthSession,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let viewer = match session_viewer(&state.pool, auth).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let search: String = params.get("q").map(|q| q.trim().chars().take(app::contacts::MAX_SEARCH).collect()).unwrap_or_default();
+    let kind = params.get("kind").and_then(|k| app::contacts::ContactKind::parse(k));
+    match contacts(&state.pool, &viewer, &search, kind).await {
+        Ok(bytes) => attachment(bytes, "contacts.csv"),
+        Err(e) => (status(&e), e.to_string()).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_cell;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_kept_as_text() {
+        for (cell, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1", "'+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("Acme", "Acme"),
+            ("", ""),
+            ("12500.00", "12500.00"),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(safe_cell(cell), written, "{cell:?}");
+        }
+    }
+}
