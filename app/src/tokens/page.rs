@@ -44,13 +44,13 @@ pub fn ApiTokensSection() -> impl IntoView {
                             let name = t.name.clone();
                             view! {
                                 <tr>
-                                    <td>{t.name.clone()}</td>
-                                    {with_owner.then(|| view! { <td>{t.owner.clone()}</td> })}
-                                    <td><code>{format!("{}…", t.prefix)}</code></td>
-                                    <td>{when(Some(t.created_at), "")}</td>
-                                    <td>{when(t.last_used_at, "Never")}</td>
-                                    <td>{when(t.expires_at, "Never")}</td>
-                                    <td><span class=format!("badge token-{state}")>{state}</span></td>
+                                    <td data-label="Name">{t.name.clone()}</td>
+                                    {with_owner.then(|| view! { <td data-label="Owner">{t.owner.clone()}</td> })}
+                                    <td data-label="Starts with"><code>{format!("{}…", t.prefix)}</code></td>
+                                    <td data-label="Created">{when(Some(t.created_at), "")}</td>
+                                    <td data-label="Last used">{when(t.last_used_at, "Never")}</td>
+                                    <td data-label="Expires">{when(t.expires_at, "Never")}</td>
+                                    <td data-label="Status"><span class=format!("badge token-{state}")>{state}</span></td>
                                     <td>
                                         {usable.then(|| view! {
                                             <ActionForm action=revoke>
@@ -71,7 +71,7 @@ pub fn ApiTokensSection() -> impl IntoView {
     };
 
     view! {
-        <section class="card" aria-labelledby="tokens-heading">
+        <section class="card api-tokens" aria-labelledby="tokens-heading">
             <h2 id="tokens-heading">"API tokens"</h2>
             <p class="muted">
                 "Scripts and integrations use a token to call the "<a href="/api/docs">"Pipeline API"</a>

@@ -166,7 +166,17 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Value) {
         out.push_str("<h4>Responses</h4><ul class=\"responses\">");
         for (status, r) in responses {
             let schema = r["content"].as_object().and_then(|c| c.values().next()).map(|c| type_of(&c["schema"])).unwrap_or_default();
-            out.push_str(&format!("<li><strong>{}</strong> {} {schema}</li>", esc(status), text(&r["description"])));
+            let description = match text(&r["description"]) {
+                d if d.is_empty() => status
+                    .parse::<u16>()
+                    .ok()
+                    .and_then(|s| axum::http::StatusCode::from_u16(s).ok())
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("")
+                    .to_owned(),
+                d => d,
+            };
+            out.push_str(&format!("<li><strong>{}</strong> {description} {schema}</li>", esc(status)));
         }
         out.push_str("</ul>");
     }
