@@ -74,6 +74,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("setup/salespeople") view=crate::people::SalespeoplePage/>
                     <Route path=path!("setup/teams") view=crate::people::TeamsPage/>
                     <Route path=path!("setup/users") view=UsersPage/>
+                    <Route path=path!("setup/webhooks") view=crate::webhooks::WebhooksPage/>
                     <Route path=path!("profile") view=ProfilePage/>
                 </ParentRoute>
             </Routes>

@@ -21,5 +21,6 @@ pub mod tasks;
 pub mod tokens;
 pub mod ui;
 pub mod users;
+pub mod webhooks;
 
 pub use layout::{App, shell};

@@ -100,8 +100,10 @@ pub async fn notify(conn: &mut sqlx::PgConnection, id: i64, kind: ChangeKind, us
         user_id,
         CHANNEL,
     )
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    // Every change that tells the live board also writes its webhook event (same transaction).
+    crate::webhooks::ops::emit_opportunity(conn, id, kind, user_id).await?;
     Ok(())
 }
 

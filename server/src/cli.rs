@@ -224,6 +224,10 @@ async fn serve(config: &Config) -> Result<(), StartupError> {
             .continuously_delete_expired(std::time::Duration::from_secs(3600)),
     );
 
+    // Webhook deliveries: every instance sends what is due (the outbox survives restarts).
+    let (stop_webhooks, stop) = tokio::sync::watch::channel(false);
+    let webhooks = tokio::spawn(crate::webhooks::run(db.pool.clone(), stop));
+
     tracing::info!("Pipeline is listening on http://{}", config.addr);
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
@@ -231,6 +235,9 @@ async fn serve(config: &Config) -> Result<(), StartupError> {
         .map_err(|e| StartupError::Serve(e.to_string()));
     tracing::info!("shutting down");
     cleanup.abort();
+    // A delivery in flight finishes (or times out) before the database closes.
+    let _ = stop_webhooks.send(true);
+    let _ = webhooks.await;
     let closed = db.close().await;
     served.and(closed)
 }

@@ -14,3 +14,4 @@ pub mod guard;
 pub mod http;
 pub mod live;
 pub mod seed;
+pub mod webhooks;

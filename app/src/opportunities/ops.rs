@@ -1002,9 +1002,9 @@ async fn create_tasks(tx: &mut PgConnection, change: &Change, activity: &str, st
     .await?;
     for step in steps {
         let due = DateFormula::parse(&step.date_formula).map(|f| f.apply(entered)).unwrap_or(entered);
-        sqlx::query!(
+        let task = sqlx::query_scalar!(
             "insert into tasks (kind, description, priority, due_date, salesperson_id, contact_id, opportunity_id, stage_id)
-             values ($1, $2, $3, $4, $5, $6, $7, $8)",
+             values ($1, $2, $3, $4, $5, $6, $7, $8) returning id",
             step.kind,
             step.description,
             step.priority,
@@ -1014,8 +1014,9 @@ async fn create_tasks(tx: &mut PgConnection, change: &Change, activity: &str, st
             change.id,
             stage_id,
         )
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
+        crate::webhooks::ops::emit_task(tx, task).await?;
     }
     Ok(())
 }

@@ -124,6 +124,7 @@ pub fn SetupTabs() -> impl IntoView {
             <A href="/setup/salespeople">"Salespeople"</A>
             <A href="/setup/teams">"Teams"</A>
             <A href="/setup/users">"Users"</A>
+            <A href="/setup/webhooks">"Webhooks"</A>
         </nav>
     }
 }
