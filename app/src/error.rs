@@ -51,6 +51,19 @@ impl AppError {
         Self::Validation(BTreeMap::from([(field.to_owned(), message.into())]))
     }
 
+    /// The same error with field `from` called `to` (an import or the API names fields its own way).
+    pub fn rename(self, from: &str, to: &str) -> Self {
+        match self {
+            Self::Validation(mut fields) => {
+                if let Some(message) = fields.remove(from) {
+                    fields.entry(to.to_owned()).or_insert(message);
+                }
+                Self::Validation(fields)
+            }
+            other => other,
+        }
+    }
+
     /// The message for a form field, if this error names it.
     pub fn message_for(&self, field: &str) -> Option<String> {
         match self {

@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("opportunities/statistics") view=crate::opportunities::statistics::StatisticsPage/>
                     <Route path=path!("opportunities/:id") view=crate::opportunities::OpportunityPage/>
                     <Route path=path!("tasks") view=crate::tasks::TasksPage/>
+                    <Route path=path!("import") view=crate::import::ImportPage/>
                     <Route path=path!("contacts") view=crate::contacts::ContactsPage/>
                     <Route path=path!("contacts/new") view=crate::contacts::NewContactPage/>
                     <Route path=path!("contacts/:id") view=crate::contacts::ContactPage/>

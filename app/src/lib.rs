@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod domain;
 pub mod error;
 pub mod home;
+pub mod import;
 pub mod layout;
 pub mod live;
 pub mod opportunities;

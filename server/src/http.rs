@@ -25,7 +25,6 @@ use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     sensitive_headers::SetSensitiveHeadersLayer,
     services::{ServeDir, ServeFile},
-    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 use tower_sessions_sqlx_store::PostgresStore;
@@ -81,6 +80,10 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .route("/readyz", get(readyz))
         .route("/export/opportunities.csv", get(crate::export::opportunities_download))
         .route("/export/contacts.csv", get(crate::export::contacts_download))
+        .route(
+            "/import/upload",
+            axum::routing::post(crate::import::upload).layer(axum::extract::DefaultBodyLimit::max(app::import::MAX_BYTES + (64 << 10))),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), page)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(from_fn_with_state(state.clone(), guard::require_sign_in))
@@ -109,12 +112,23 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(from_fn(guard::security_headers))
     };
-    let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30));
 
     // The REST API authenticates by bearer token only: no sessions, no cookies.
     let api = crate::api::router(state.pool.clone(), options.api);
 
-    assets.merge(api).merge(app).layer(timeout).layer(layers()).merge(live.layer(layers()))
+    assets.merge(api).merge(app).layer(from_fn(request_timeout)).layer(layers()).merge(live.layer(layers()))
+}
+
+/// Requests get 30 s, a CSV import (up to 50,000 rows checked and saved in one transaction) two
+/// minutes; then 408, and the work is dropped (its transaction rolls back).
+async fn request_timeout(req: Request<axum::body::Body>, next: axum::middleware::Next) -> axum::response::Response {
+    let path = req.uri().path();
+    let long = path == "/api/import/run" || path.starts_with("/api/v1/imports/") || path == "/import/upload";
+    let limit = Duration::from_secs(if long { 120 } else { 30 });
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }
 
 /// The process is alive and answering.

@@ -11,6 +11,7 @@ pub mod embedded;
 pub mod error;
 pub mod export;
 pub mod guard;
+pub mod import;
 pub mod http;
 pub mod live;
 pub mod seed;

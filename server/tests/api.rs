@@ -442,7 +442,7 @@ async fn the_openapi_document_describes_exactly_the_routes(pool: PgPool) {
             operations += 1;
             assert!(page.body.contains(&format!("<code>{}</code>", path.replace('&', "&amp;"))), "{path} missing on /api/docs");
             // Every documented route is routed: without a token it answers 401 (not 404 or 405).
-            let concrete = path.replace("{no}", "OP00001").replace("{code}", "STANDARD").replace("{id}", "1").replace("{line_id}", "1");
+            let concrete = path.replace("{no}", "OP00001").replace("{code}", "STANDARD").replace("{id}", "1").replace("{line_id}", "1").replace("{kind}", "contacts");
             let body = (method != "get" && method != "delete").then_some("{}");
             let r = nobody.send(&method.to_uppercase(), &concrete, body, &[]).await;
             assert_eq!(r.status, 401, "{method} {path}: {}", r.body);

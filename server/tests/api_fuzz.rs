@@ -149,7 +149,7 @@ async fn random_requests_to_every_route_never_5xx_and_refusals_change_nothing(po
     for _ in 0..400 {
         let (op, who, p1, p2, body, header, query) = case.new_tree(&mut runner).unwrap().current();
         let (method, template) = &operations[op];
-        let path = template.replacen("{no}", &p1, 1).replacen("{code}", &p1, 1).replacen("{id}", &p1, 1).replacen("{line_id}", &p2, 1);
+        let path = template.replacen("{no}", &p1, 1).replacen("{code}", &p1, 1).replacen("{id}", &p1, 1).replacen("{line_id}", &p2, 1).replacen("{kind}", if p2.len() % 2 == 0 { "contacts" } else { "opportunities" }, 1);
         let url = if query.is_empty() { path.clone() } else { format!("{path}?{query}") };
         let (text, content_type) = match &body {
             Body::None => (None, None),

@@ -66,6 +66,8 @@ pub struct ContactListItem {
     pub phone: String,
     pub city: String,
     pub salesperson: Option<String>,
+    #[serde(default)]
+    pub salesperson_code: Option<String>,
 }
 
 /// One page of the contact list and where it sits in the whole result.

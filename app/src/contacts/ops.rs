@@ -61,7 +61,7 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<C
         r#"select c.id, c.no, c.kind, c.name, c.company_id, co.name as "company_name?",
                   (co.id is not null and ($1::bigint[] is null or co.salesperson_id is null
                                           or co.salesperson_id = any($1))) as "company_readable!",
-                  c.email, c.phone, c.city, s.name as "salesperson?"
+                  c.email, c.phone, c.city, s.name as "salesperson?", s.code as "salesperson_code?"
            from contacts c
            left join contacts co on co.id = c.company_id
            left join salespeople s on s.id = c.salesperson_id
@@ -101,6 +101,7 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<C
         phone: r.phone,
         city: r.city,
         salesperson: r.salesperson,
+        salesperson_code: r.salesperson_code,
     })
     .collect();
     tx.commit().await?;
@@ -337,11 +338,18 @@ fn constraint_error(e: sqlx::Error) -> AppError {
 }
 
 pub async fn create(pool: &PgPool, viewer: &Viewer, form: &ContactForm) -> Result<i64, AppError> {
+    let mut tx = pool.begin().await?;
+    let id = create_in(&mut tx, viewer, form).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`create`] inside the caller's transaction (a CSV import creates every row in one).
+pub async fn create_in(tx: &mut PgConnection, viewer: &Viewer, form: &ContactForm) -> Result<i64, AppError> {
     let mut errors = FieldErrors::default();
     let input = form.check(&mut errors);
-    let mut tx = pool.begin().await?;
-    check_company(&mut tx, viewer, &input, None, &mut errors).await?;
-    let salesperson_id = check_salesperson(&mut tx, viewer, input.salesperson_id, None, &mut errors).await?;
+    check_company(&mut *tx, viewer, &input, None, &mut errors).await?;
+    let salesperson_id = check_salesperson(&mut *tx, viewer, input.salesperson_id, None, &mut errors).await?;
     errors.finish()?;
     let id = sqlx::query_scalar!(
         r#"insert into contacts (kind, name, company_id, job_title, email, phone, address, city,
@@ -363,7 +371,6 @@ pub async fn create(pool: &PgPool, viewer: &Viewer, form: &ContactForm) -> Resul
     .fetch_one(&mut *tx)
     .await
     .map_err(constraint_error)?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -481,7 +488,7 @@ pub async fn list_after(
         r#"select c.id, c.no, c.kind, c.name, c.company_id, co.name as "company_name?",
                   (co.id is not null and ($1::bigint[] is null or co.salesperson_id is null
                                           or co.salesperson_id = any($1))) as "company_readable!",
-                  c.email, c.phone, c.city, s.name as "salesperson?"
+                  c.email, c.phone, c.city, s.name as "salesperson?", s.code as "salesperson_code?"
            from contacts c
            left join contacts co on co.id = c.company_id
            left join salespeople s on s.id = c.salesperson_id
@@ -514,6 +521,7 @@ pub async fn list_after(
             phone: r.phone,
             city: r.city,
             salesperson: r.salesperson,
+            salesperson_code: r.salesperson_code,
         })
         .collect())
 }

@@ -54,6 +54,7 @@ pub fn ContactsPage() -> impl IntoView {
                     let kind = q.kind.map(|k| format!("&kind={}", k.as_str())).unwrap_or_default();
                     format!("/export/contacts.csv?q={}{kind}", crate::contacts::url_encode(&q.search))
                 } download="contacts.csv" rel="external">"Export CSV"</a>
+                <a href="/import?kind=contacts">"Import CSV"</a>
                 <a class="button" href="/contacts/new">"New contact"</a>
             </div>
         </div>

@@ -647,6 +647,15 @@ pub async fn contacts(pool: &PgPool, viewer: &Viewer, q: &str, include: Option<i
 /// Creates the opportunity (and, if asked, activates the first stage in the same transaction).
 /// Answers the new id.
 pub async fn create(pool: &PgPool, viewer: &Viewer, form: &NewOpportunityForm, today: NaiveDate) -> Result<i64, AppError> {
+    let mut tx = pool.begin().await?;
+    let id = create_in(&mut tx, viewer, form, today).await?;
+    tx.commit().await?;
+    tracing::info!(opportunity = id, user = viewer.user.id, "opportunity created");
+    Ok(id)
+}
+
+/// [`create`] inside the caller's transaction (a CSV import creates every row in one).
+pub async fn create_in(tx: &mut PgConnection, viewer: &Viewer, form: &NewOpportunityForm, today: NaiveDate) -> Result<i64, AppError> {
     let mut errors = FieldErrors::default();
     let description = rules::description(&form.description, true).map_err(|m| errors.add("description", m)).ok();
     let contact_id = optional_id(&form.contact_id);
@@ -673,7 +682,6 @@ pub async fn create(pool: &PgPool, viewer: &Viewer, form: &NewOpportunityForm, t
         errors.add("estimated_closing_date", "The estimated closing date cannot be before the creation date.");
     }
 
-    let mut tx = pool.begin().await?;
     // The contact must be readable; its company is recorded with the opportunity.
     let contact = match contact_id {
         Some(id) => sqlx::query!(
@@ -741,7 +749,7 @@ pub async fn create(pool: &PgPool, viewer: &Viewer, form: &NewOpportunityForm, t
     .await?;
 
     if form.activate_first_stage {
-        let stages = stages(&mut tx, cycle.id).await?;
+        let stages = stages(&mut *tx, cycle.id).await?;
         let state = OpportunityState { cycle_blocked: cycle.blocked, ..Default::default() };
         let request = UpdateRequest {
             action: Action::First,
@@ -753,11 +761,9 @@ pub async fn create(pool: &PgPool, viewer: &Viewer, form: &NewOpportunityForm, t
         };
         let plan = plan_update(&stages, method(&cycle.probability_method), &state, &request, today).map_err(refused)?;
         let target = Change { id: row.id, version: row.version, salesperson_id, contact_id: contact.id };
-        write_plan(&mut tx, viewer, &target, &plan, None, false).await?;
+        write_plan(&mut *tx, viewer, &target, &plan, None, false).await?;
     }
-    live::notify(&mut tx, row.id, ChangeKind::Created, viewer.user.id).await?;
-    tx.commit().await?;
-    tracing::info!(opportunity = row.id, user = viewer.user.id, "opportunity created");
+    live::notify(&mut *tx, row.id, ChangeKind::Created, viewer.user.id).await?;
     Ok(row.id)
 }
 

@@ -46,6 +46,7 @@ pub fn OpportunitiesPage() -> impl IntoView {
                 // Every row the filter matches (not just this page), as the list shows them.
                 <a href=move || format!("/export/opportunities.csv?{}", query.get().with_page(1).encoded())
                     download="opportunities.csv" rel="external">"Export CSV"</a>
+                <a href="/import?kind=opportunities">"Import CSV"</a>
                 <a class="button" href="/opportunities/new">"New opportunity"</a>
             </div>
         </div>

@@ -11,7 +11,7 @@ use axum::{
 };
 use sha2::{Digest, Sha256};
 
-use super::{ApiState, MAX_BODY, caller::Caller, problem::Problem};
+use super::{ApiState, caller::Caller, problem::Problem};
 
 pub fn etag(version: i32) -> HeaderValue {
     HeaderValue::from_str(&format!("\"v{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"\""))
@@ -65,7 +65,7 @@ pub async fn idempotency(State(state): State<ApiState>, request: Request, next: 
         return next.run(request).await;
     };
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+    let Ok(bytes) = to_bytes(body, app::import::MAX_BYTES).await else {
         return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "The body is too large.").into_response();
     };
     let fingerprint = format!("{} {} {}", parts.method, parts.uri.path(), hex::encode(Sha256::digest(&bytes)));

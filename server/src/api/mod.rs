@@ -17,6 +17,7 @@ mod contacts;
 mod directory;
 mod docs;
 mod extract;
+mod imports;
 mod opportunities;
 pub mod problem;
 
@@ -79,6 +80,7 @@ fn today() -> chrono::NaiveDate {
         (name = "Quotes", description = "The quote attached to an opportunity."),
         (name = "Tasks", description = "Tasks created by the stages' activities."),
         (name = "Contacts", description = "Companies and persons."),
+        (name = "Import", description = "CSV import of contacts and opportunities: all rows or none."),
         (name = "Setup", description = "Who you are, salespeople, teams, sales cycles and close codes (read only)."),
     )
 )]
@@ -123,6 +125,7 @@ fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
         .routes(routes!(opportunities::add_quote_line))
         .routes(routes!(opportunities::remove_quote_line))
         .routes(routes!(opportunities::set_task_status))
+        .routes(routes!(imports::import))
         .split_for_parts()
 }
 

@@ -85,6 +85,20 @@ impl Browser {
         self.send(req).await
     }
 
+    /// A raw POST (e.g. a multipart file form) with this content type.
+    pub async fn post_raw(&mut self, path: &str, content_type: &str, body: String) -> Reply {
+        self.post_raw_bytes(path, content_type, body.into_bytes()).await
+    }
+
+    pub async fn post_raw_bytes(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
     /// A form posted natively, before the app hydrated (the browser asks for HTML).
     pub async fn post_form(&mut self, endpoint: &str, form: &[(&str, &str)], referer: &str) -> Reply {
         let req = Request::post(format!("/api/{endpoint}"))
