@@ -530,3 +530,22 @@ async fn csv_exports_follow_the_filter_and_the_access_and_cannot_run_formulas(po
     assert!(r.status.is_redirection() || r.status == 401, "{}", r.status);
     assert!(!r.body.contains("Southern"));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn contacts_are_edited_by_their_owner_with_if_match(pool: PgPool) {
+    let w = world(&pool).await;
+    let no = company(&w.sam, "Acme").await;
+    let path = format!("/api/v1/contacts/{no}");
+    let read = w.sam.get(&path).await;
+    let etag = read.header("etag").unwrap().to_owned();
+    let r = w.sam.send("PATCH", &path, Some(r#"{"city": "Leeds", "phone": "+44 113 000"}"#), &[("if-match", &etag)]).await;
+    let c = r.ok();
+    assert_eq!((c["city"].as_str(), c["phone"].as_str(), c["name"].as_str()), (Some("Leeds"), Some("+44 113 000"), Some("Acme")));
+    // The old ETag is stale now; a teammate may read but not change; another team does not see it.
+    w.sam.send("PATCH", &path, Some(r#"{"city": "York"}"#), &[("if-match", &etag)]).await.problem(412);
+    w.sue.patch(&path, json!({"city": "York"})).await.problem(403);
+    w.tom.patch(&path, json!({"city": "York"})).await.problem(404);
+    w.sam.patch(&path, json!({"email": "not an email"})).await.field("email");
+    w.sam.patch(&path, json!({"salesperson_code": "NOPE"})).await.field("salesperson_code");
+    assert_eq!(w.sam.get(&path).await.ok()["city"], "Leeds");
+}

@@ -59,6 +59,21 @@ async fn a_clean_file_imports_every_row_through_the_form_rules(pool: PgPool) {
         sqlx::query_as("select estimated_value, priority, status from opportunities where description = '40 laptops'").fetch_one(&pool).await.unwrap();
     assert_eq!(o.0, "12500.00".parse().unwrap());
     assert_eq!((o.1.as_str(), o.2.as_str()), ("high", "not_started"));
+    // The dashboard's funnel summary counted the imported rows (once, at the end of the import).
+    let drift: i64 = sqlx::query_scalar(
+        "select count(*) from ((select * from funnel_by_day except select * from funnel_by_day_recomputed())
+                               union all (select * from funnel_by_day_recomputed() except select * from funnel_by_day)) d",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(drift, 0);
+    let counted: i64 = sqlx::query_scalar("select coalesce(sum(opportunities), 0)::bigint from funnel_by_day").fetch_one(&pool).await.unwrap();
+    assert_eq!(counted, 2);
+    // After the import, single creates count themselves again.
+    sam.post("/api/v1/opportunities", json!({"description": "One more", "contact_no": nos[0], "sales_cycle": "STANDARD"})).await.ok();
+    let counted: i64 = sqlx::query_scalar("select coalesce(sum(opportunities), 0)::bigint from funnel_by_day").fetch_one(&pool).await.unwrap();
+    assert_eq!(counted, 3);
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -282,6 +282,9 @@ async fn run_in(
             }
         }
         ImportKind::Opportunities => {
+            // The funnel summary is counted once at the end (migration 14), not row by row.
+            sqlx::query!("select set_config('pipeline.bulk_import', 'on', true)").fetch_one(&mut *tx).await?;
+            let mut created: Vec<i64> = Vec::new();
             let nos: Vec<String> = rows.iter().map(|r| cell(r, "contact_no").to_uppercase()).collect();
             let contacts: HashMap<String, i64> = sqlx::query!(
                 "select no, id from contacts where no = any($1)
@@ -357,13 +360,18 @@ async fn run_in(
                     activate_first_stage: false,
                 };
                 match crate::opportunities::ops::create_in(&mut *tx, viewer, &form, today).await {
-                    Ok(_) => imported += 1,
+                    Ok(id) => {
+                        imported += 1;
+                        created.push(id);
+                    }
                     Err(e) => errors.refused(
                         n,
                         e.rename("contact_id", "contact_no").rename("salesperson_id", "salesperson_code").rename("cycle_id", "sales_cycle").rename("chances", "chances_of_success_pct"),
                     )?,
                 }
             }
+            sqlx::query!("select set_config('pipeline.bulk_import', 'off', true)").fetch_one(&mut *tx).await?;
+            sqlx::query!("select funnel_count_created($1)", &created).execute(&mut *tx).await?;
         }
     }
     let ok = errors.list.is_empty();

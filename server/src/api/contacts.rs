@@ -230,3 +230,76 @@ pub async fn create(State(state): State<ApiState>, Extension(caller): Extension<
     })?;
     answer(&state, &caller, id, StatusCode::CREATED).await
 }
+
+/// Fields to change; the others keep their values.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactEdit {
+    pub name: Option<String>,
+    /// A person's company (its number); `""` removes it.
+    pub company_no: Option<String>,
+    pub job_title: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub post_code: Option<String>,
+    pub country: Option<String>,
+    /// `""`: unassigned (admins and managers).
+    pub salesperson_code: Option<String>,
+}
+
+/// Change a contact's fields (`If-Match` recommended).
+#[utoipa::path(patch, path = "/api/v1/contacts/{no}", tag = "Contacts", request_body = ContactEdit,
+    params(("no" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag you read; 412 if it changed since")),
+    responses((status = 200, body = Contact, headers(("ETag" = String))), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem),
+        (status = 415, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+pub async fn edit(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    headers: axum::http::HeaderMap,
+    Path(no): Path<String>,
+    Json(body): Json<ContactEdit>,
+) -> Result<Response, Problem> {
+    let id = ops::find_by_no(&state.pool, &caller.viewer, &no).await?;
+    let now = ops::get(&state.pool, &caller.viewer, id).await?;
+    let version = super::conditional::required_version(&headers, now.version)?;
+    let mut errors = app::error::FieldErrors::default();
+    let company_id = match body.company_no.as_deref().map(str::trim) {
+        None => now.company_id,
+        Some("") => None,
+        Some(no) => ops::find_by_no(&state.pool, &caller.viewer, no).await.map_err(|_| errors.add("company_no", "No company with this number in your access.")).ok(),
+    };
+    let salesperson_id = match body.salesperson_code.as_deref().map(str::trim) {
+        None => now.salesperson_id,
+        Some("") => None,
+        Some(code) => {
+            let id = ops::salesperson_by_code(&state.pool, code).await?;
+            errors.check(id.is_some(), "salesperson_code", "No salesperson with this code.");
+            id
+        }
+    };
+    errors.finish()?;
+    let form = ContactForm {
+        kind: now.kind.as_str().into(),
+        name: body.name.unwrap_or(now.name),
+        company_id: company_id.map(|id| id.to_string()).unwrap_or_default(),
+        job_title: body.job_title.unwrap_or(now.job_title),
+        email: body.email.unwrap_or(now.email),
+        phone: body.phone.unwrap_or(now.phone),
+        address: body.address.unwrap_or(now.address),
+        city: body.city.unwrap_or(now.city),
+        post_code: body.post_code.unwrap_or(now.post_code),
+        country: body.country.unwrap_or(now.country),
+        salesperson_id: salesperson_id.map(|id| id.to_string()).unwrap_or_default(),
+    };
+    ops::update(&state.pool, &caller.viewer, id, version, &form).await.map_err(|e| {
+        let mut p = Problem::from(e.rename("company_id", "company_no").rename("salesperson_id", "salesperson_code"));
+        if p.status == 409 && super::conditional::if_match(&headers).is_some() {
+            p = Problem::stale();
+        }
+        p
+    })?;
+    answer(&state, &caller, id, StatusCode::OK).await
+}

@@ -113,7 +113,7 @@ fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
         .routes(routes!(directory::sales_cycle))
         .routes(routes!(directory::close_codes))
         .routes(routes!(contacts::list, contacts::create))
-        .routes(routes!(contacts::get))
+        .routes(routes!(contacts::get, contacts::edit))
         .routes(routes!(opportunities::list, opportunities::create))
         .routes(routes!(opportunities::get, opportunities::edit))
         .routes(routes!(opportunities::export))
