@@ -5,17 +5,7 @@
 # Usage: scripts/bench-board.sh [opportunities]   (default 10000). Builds the release first.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 N="${1:-10000}"
-SERVER_PID=""
-cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; stop_test_postgres; }
-trap cleanup EXIT
-
-ensure_build_tools
-build_release
-start_test_postgres
-"$(pg_bin_dir)/createdb" -h 127.0.0.1 -p "$TEST_PG_PORT" -U app pipeline_bench
-export DATABASE_URL="postgres://app@127.0.0.1:$TEST_PG_PORT/pipeline_bench"
-BIN="$TARGET_DIR/release/server"
-"$BIN" migrate >/dev/null
+bench_setup
 "$BIN" seed --seed 1 --salespeople 20 --teams 4 --contacts 5000 --opportunities "$N"
 PIPELINE_NEW_PASSWORD="bench password 1" "$BIN" create-user --email bench@example.com --name Bench --role admin >/dev/null
 PORT="$(free_port)"

@@ -7,17 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 N="${1:-1000000}"
 REQUESTS="${2:-20}"
-SERVER_PID=""
-cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; stop_test_postgres; }
-trap cleanup EXIT
-
-ensure_build_tools
-build_release
-start_test_postgres
-"$(pg_bin_dir)/createdb" -h 127.0.0.1 -p "$TEST_PG_PORT" -U app pipeline_bench
-export DATABASE_URL="postgres://app@127.0.0.1:$TEST_PG_PORT/pipeline_bench"
-BIN="$TARGET_DIR/release/server"
-"$BIN" migrate >/dev/null
+bench_setup
 
 step "Seed: $N opportunities with histories"
 START=$(date +%s)

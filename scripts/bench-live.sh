@@ -4,17 +4,7 @@
 # streams, and the server's memory per stream. Usage: scripts/bench-live.sh [streams] [rate] [seconds]
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 STREAMS="${1:-500}"; RATE="${2:-100}"; SECONDS_="${3:-20}"
-SERVER_PID=""
-cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; stop_test_postgres; }
-trap cleanup EXIT
-
-ensure_build_tools
-build_release
-start_test_postgres
-"$(pg_bin_dir)/createdb" -h 127.0.0.1 -p "$TEST_PG_PORT" -U app pipeline_bench
-export DATABASE_URL="postgres://app@127.0.0.1:$TEST_PG_PORT/pipeline_bench"
-BIN="$TARGET_DIR/release/server"
-"$BIN" migrate >/dev/null
+bench_setup
 "$BIN" seed --seed 1 --salespeople 20 --teams 4 --contacts 2000 --opportunities 2000
 PIPELINE_NEW_PASSWORD="bench password 1" "$BIN" create-user --email bench@example.com --name Bench --role admin >/dev/null
 PORT="$(free_port)"

@@ -158,3 +158,18 @@ stop_test_postgres() {
   "${as[@]}" "$(pg_bin_dir)/pg_ctl" -D "$TEST_PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$TEST_PG_DIR"
 }
+
+# For the benchmark scripts: the release build, a throw-away cluster with an empty, migrated
+# `pipeline_bench` database (DATABASE_URL exported), the server binary in $BIN, and the server
+# ($SERVER_PID, if started) and cluster stopped on exit.
+bench_setup() {
+  SERVER_PID=""
+  trap 'if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; fi; stop_test_postgres' EXIT
+  ensure_build_tools
+  build_release
+  start_test_postgres
+  "$(pg_bin_dir)/createdb" -h 127.0.0.1 -p "$TEST_PG_PORT" -U app pipeline_bench
+  export DATABASE_URL="postgres://app@127.0.0.1:$TEST_PG_PORT/pipeline_bench"
+  BIN="$TARGET_DIR/release/server"
+  "$BIN" migrate >/dev/null
+}

@@ -119,12 +119,12 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
     assets.merge(api).merge(app).layer(from_fn(request_timeout)).layer(layers()).merge(live.layer(layers()))
 }
 
-/// Requests get 30 s, a CSV import (up to 50,000 rows checked and saved in one transaction) two
+/// Requests get 30 s, a CSV import (up to 50,000 rows checked and saved in one transaction) five
 /// minutes; then 408, and the work is dropped (its transaction rolls back).
 async fn request_timeout(req: Request<axum::body::Body>, next: axum::middleware::Next) -> axum::response::Response {
     let path = req.uri().path();
     let long = path == "/api/import/run" || path.starts_with("/api/v1/imports/") || path == "/import/upload";
-    let limit = Duration::from_secs(if long { 120 } else { 30 });
+    let limit = Duration::from_secs(if long { 300 } else { 30 });
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),

@@ -549,3 +549,15 @@ async fn contacts_are_edited_by_their_owner_with_if_match(pool: PgPool) {
     w.sam.patch(&path, json!({"salesperson_code": "NOPE"})).await.field("salesperson_code");
     assert_eq!(w.sam.get(&path).await.ok()["city"], "Leeds");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn cors_stays_closed(pool: PgPool) {
+    let w = world(&pool).await;
+    // A preflight from another site gets no permission, and neither does the actual request.
+    let r = w.sam.send("OPTIONS", "/api/v1/me", None, &[("origin", "https://evil.example"), ("access-control-request-method", "GET")]).await;
+    assert!(r.header("access-control-allow-origin").is_none(), "{:?}", r.headers);
+    let r = w.sam.send("GET", "/api/v1/me", None, &[("origin", "https://evil.example")]).await;
+    r.ok();
+    assert!(r.header("access-control-allow-origin").is_none());
+    assert!(r.header("access-control-allow-credentials").is_none());
+}

@@ -24,3 +24,12 @@ pub async fn run_import(upload: Option<String>, mapping: Option<String>) -> Resu
     let mapping = super::decode_mapping(mapping.as_deref().unwrap_or_default());
     super::ops::run_upload(&crate::state::pool()?, &viewer, id, &mapping, read::today()).await.map_err(AppError::respond)
 }
+
+/// (rows checked, rows) while this user's import of the upload runs on this instance.
+#[server(endpoint = "import/progress")]
+pub async fn import_progress(upload: Option<String>) -> Result<Option<(usize, usize)>, AppError> {
+    use crate::opportunities::api::read;
+    let _user = crate::auth::access::require_user().await.map_err(AppError::respond)?;
+    let id = read::id(upload.as_deref())?;
+    Ok(super::ops::progress(id))
+}

@@ -8,6 +8,27 @@ use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 
 use super::{ImportKind, ImportReport, MAX_BYTES, MAX_ERRORS, MAX_ROWS, Mapping, Preview, RowError, suggest};
+
+/// Rows checked so far per running upload import, for the page's progress line. Kept in this
+/// process: behind a load balancer the page may ask another instance and show no count.
+static PROGRESS: std::sync::LazyLock<std::sync::Mutex<HashMap<i64, (usize, usize)>>> = std::sync::LazyLock::new(Default::default);
+
+fn set_progress(upload: Option<i64>, done: usize, total: usize) {
+    if let (Some(id), Ok(mut map)) = (upload, PROGRESS.lock()) {
+        map.insert(id, (done, total));
+    }
+}
+
+fn end_progress(upload: i64) {
+    if let Ok(mut map) = PROGRESS.lock() {
+        map.remove(&upload);
+    }
+}
+
+/// (rows checked, rows) of an import of this upload running in this process.
+pub fn progress(upload: i64) -> Option<(usize, usize)> {
+    PROGRESS.lock().ok().and_then(|map| map.get(&upload).copied())
+}
 use crate::{auth::access::Viewer, auth::backend::User, error::AppError};
 
 /// The file's header and rows. A byte-order mark is dropped; rows may be shorter or longer than
@@ -108,7 +129,9 @@ pub async fn run_upload(pool: &PgPool, viewer: &Viewer, id: i64, mapping: &Mappi
     if still_open.is_none() {
         return Err(AppError::Conflict("This file was already imported.".into()));
     }
-    let report = run_in(&mut tx, viewer, up.kind, &up.content, Some(mapping), today).await?;
+    let report = run_in(&mut tx, viewer, up.kind, &up.content, Some(mapping), today, Some(id)).await;
+    end_progress(id);
+    let report = report?;
     if report.errors.is_empty() {
         sqlx::query!("update csv_uploads set imported_at = now() where id = $1", id).execute(&mut *tx).await?;
         tx.commit().await?;
@@ -122,7 +145,7 @@ pub async fn run_text(pool: &PgPool, viewer: &Viewer, kind: ImportKind, content:
         return Err(AppError::field("file", "The file is larger than 10 MB: split it."));
     }
     let mut tx = pool.begin().await?;
-    let report = run_in(&mut tx, viewer, kind, content, mapping, today).await?;
+    let report = run_in(&mut tx, viewer, kind, content, mapping, today, None).await?;
     if report.errors.is_empty() {
         tx.commit().await?;
     }
@@ -168,8 +191,10 @@ async fn run_in(
     content: &str,
     mapping: Option<&Mapping>,
     today: NaiveDate,
+    upload: Option<i64>,
 ) -> Result<ImportReport, AppError> {
     let (headers, rows) = parse(content)?;
+    set_progress(upload, 0, rows.len());
     let mapping = match mapping {
         Some(m) => m.clone(),
         None => suggest(kind, &headers),
@@ -219,6 +244,9 @@ async fn run_in(
             let mut seen_emails: HashMap<String, usize> = HashMap::new();
             for (i, row) in rows.iter().enumerate() {
                 let n = i + 2;
+                if i % 500 == 0 {
+                    set_progress(upload, i, rows.len());
+                }
                 let email = cell(row, "email");
                 if !email.is_empty() {
                     let key = email.to_lowercase();
@@ -306,6 +334,9 @@ async fn run_in(
             let mut contact_salesperson: HashMap<i64, Option<i64>> = HashMap::new();
             for (i, row) in rows.iter().enumerate() {
                 let n = i + 2;
+                if i % 500 == 0 {
+                    set_progress(upload, i, rows.len());
+                }
                 let no = cell(row, "no").to_uppercase();
                 if !no.is_empty() {
                     if existing.contains(&no) {

@@ -82,6 +82,34 @@ fn mapping_form(p: Preview) -> impl IntoView {
     let what = p.kind.as_str();
     let total = p.total_rows;
     let report = move || run.value().get();
+    // While the import runs, ask every half second how far it got.
+    let progress = RwSignal::new(None::<(usize, usize)>);
+    let upload_id = p.upload_id;
+    Effect::new(move |_| {
+        if !run.pending().get() {
+            progress.set(None);
+            return;
+        }
+        #[cfg(feature = "hydrate")]
+        {
+            let handle = set_interval_with_handle(
+                move || {
+                    leptos::task::spawn_local(async move {
+                        if run.pending().get_untracked() {
+                            if let Ok(p) = super::api::import_progress(Some(upload_id.to_string())).await {
+                                progress.set(p);
+                            }
+                        }
+                    });
+                },
+                std::time::Duration::from_millis(500),
+            );
+            if let Ok(handle) = handle {
+                on_cleanup(move || handle.clear());
+            }
+        }
+        let _ = upload_id;
+    });
     view! {
         <section class="card" aria-labelledby="map-heading">
             <h2 id="map-heading">{format!("2. Match the columns of {}", p.filename)}</h2>
@@ -131,7 +159,13 @@ fn mapping_form(p: Preview) -> impl IntoView {
                             </button>
                         </div>
                         <Show when=move || run.pending().get()>
-                            <p class="muted" role="status">{format!("Importing {total} rows… checking every row, then saving them together (up to a minute for 50,000).")}</p>
+                            <div role="status" class="import-progress">
+                                <p class="muted">{format!("Importing {total} rows… checking every row, then saving them together (up to a minute for 50,000).")}</p>
+                                {move || progress.get().map(|(done, all)| view! {
+                                    <progress max=all.to_string() value=done.to_string()></progress>
+                                    <span class="muted">{format!(" {done} of {all} rows checked")}</span>
+                                })}
+                            </div>
                         </Show>
                     </ActionForm>
                 }.into_any()
