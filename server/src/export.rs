@@ -123,6 +123,14 @@ async fn session_viewer(pool: &PgPool, auth: app::auth::backend::AuthSession) ->
     app::auth::access::resolve(pool, user).await.map_err(|e| (status(&e), e.to_string()).into_response())
 }
 
+/// The file, or the error's status and sentence (the links are plain downloads, no page).
+fn download(result: Result<Vec<u8>, AppError>, name: &str) -> Response {
+    match result {
+        Ok(bytes) => attachment(bytes, name),
+        Err(e) => (status(&e), e.to_string()).into_response(),
+    }
+}
+
 fn status(e: &AppError) -> axum::http::StatusCode {
     axum::http::StatusCode::from_u16(e.status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
 }
@@ -138,10 +146,7 @@ pub async fn opportunities_download(
         Err(r) => return r,
     };
     let query = ListQuery::parse(|name| params.get(name).cloned());
-    match opportunities(&state.pool, &viewer, &query).await {
-        Ok(bytes) => attachment(bytes, "opportunities.csv"),
-        Err(e) => (status(&e), e.to_string()).into_response(),
-    }
+    download(opportunities(&state.pool, &viewer, &query).await, "opportunities.csv")
 }
 
 /// `GET /export/contacts.csv?q=…&kind=…` for the contact list's link.
@@ -156,8 +161,5 @@ pub async fn contacts_download(
     };
     let search: String = params.get("q").map(|q| q.trim().chars().take(app::contacts::MAX_SEARCH).collect()).unwrap_or_default();
     let kind = params.get("kind").and_then(|k| app::contacts::ContactKind::parse(k));
-    match contacts(&state.pool, &viewer, &search, kind).await {
-        Ok(bytes) => attachment(bytes, "contacts.csv"),
-        Err(e) => (status(&e), e.to_string()).into_response(),
-    }
+    download(contacts(&state.pool, &viewer, &search, kind).await, "contacts.csv")
 }

@@ -94,10 +94,7 @@ pub async fn list(State(state): State<ApiState>, Extension(caller): Extension<Ca
         None => None,
         Some(k) => Some(ContactKind::parse(k).ok_or_else(|| AppError::field("kind", "Use company or person."))?),
     };
-    let limit = match params.get("limit") {
-        None => 50,
-        Some(l) => l.trim().parse::<i64>().ok().filter(|l| (1..=200).contains(l)).ok_or_else(|| AppError::field("limit", "Use a limit from 1 to 200."))?,
-    };
+    let limit = super::extract::limit(&params)?;
     let after = match params.get("cursor") {
         None => None,
         Some(c) => Some(
@@ -190,18 +187,9 @@ pub struct NewContact {
         (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn create(State(state): State<ApiState>, Extension(caller): Extension<Caller>, Json(body): Json<NewContact>) -> Result<Response, Problem> {
     let mut errors = app::error::FieldErrors::default();
-    let company_id = match body.company_no.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        Some(no) => ops::find_by_no(&state.pool, &caller.viewer, no).await.map_err(|_| errors.add("company_no", "No company with this number in your access.")).ok(),
-        None => None,
-    };
-    let salesperson_id = match body.salesperson_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        Some(code) => {
-            let id = ops::salesperson_by_code(&state.pool, code).await?;
-            errors.check(id.is_some(), "salesperson_code", "No salesperson with this code.");
-            id
-        }
-        None => caller.viewer.user.salesperson_id,
-    };
+    let company_id = company_reference(&state, &caller, body.company_no.as_deref(), &mut errors).await.flatten();
+    // Default: the caller's own salesperson record.
+    let salesperson_id = salesperson_reference(&state, body.salesperson_code.as_deref(), &mut errors).await?.flatten().or(caller.viewer.user.salesperson_id);
     errors.finish()?;
     let form = ContactForm {
         kind: body.kind,
@@ -216,18 +204,7 @@ pub async fn create(State(state): State<ApiState>, Extension(caller): Extension<
         country: body.country.unwrap_or_default(),
         salesperson_id: salesperson_id.map(|id| id.to_string()).unwrap_or_default(),
     };
-    let id = ops::create(&state.pool, &caller.viewer, &form).await.map_err(|e| {
-        let mut p = Problem::from(e);
-        for f in &mut p.errors {
-            f.field = match f.field.as_str() {
-                "company_id" => "company_no",
-                "salesperson_id" => "salesperson_code",
-                other => other,
-            }
-            .into();
-        }
-        p
-    })?;
+    let id = ops::create(&state.pool, &caller.viewer, &form).await.map_err(rename_fields)?;
     answer(&state, &caller, id, StatusCode::CREATED).await
 }
 
@@ -266,20 +243,9 @@ pub async fn edit(
     let now = ops::get(&state.pool, &caller.viewer, id).await?;
     let version = super::conditional::required_version(&headers, now.version)?;
     let mut errors = app::error::FieldErrors::default();
-    let company_id = match body.company_no.as_deref().map(str::trim) {
-        None => now.company_id,
-        Some("") => None,
-        Some(no) => ops::find_by_no(&state.pool, &caller.viewer, no).await.map_err(|_| errors.add("company_no", "No company with this number in your access.")).ok(),
-    };
-    let salesperson_id = match body.salesperson_code.as_deref().map(str::trim) {
-        None => now.salesperson_id,
-        Some("") => None,
-        Some(code) => {
-            let id = ops::salesperson_by_code(&state.pool, code).await?;
-            errors.check(id.is_some(), "salesperson_code", "No salesperson with this code.");
-            id
-        }
-    };
+    // Absent: unchanged; `""`: none.
+    let company_id = company_reference(&state, &caller, body.company_no.as_deref(), &mut errors).await.unwrap_or(now.company_id);
+    let salesperson_id = salesperson_reference(&state, body.salesperson_code.as_deref(), &mut errors).await?.unwrap_or(now.salesperson_id);
     errors.finish()?;
     let form = ContactForm {
         kind: now.kind.as_str().into(),
@@ -295,11 +261,41 @@ pub async fn edit(
         salesperson_id: salesperson_id.map(|id| id.to_string()).unwrap_or_default(),
     };
     ops::update(&state.pool, &caller.viewer, id, version, &form).await.map_err(|e| {
-        let mut p = Problem::from(e.rename("company_id", "company_no").rename("salesperson_id", "salesperson_code"));
+        let mut p = rename_fields(e);
         if p.status == 409 && super::conditional::if_match(&headers).is_some() {
             p = Problem::stale();
         }
         p
     })?;
     answer(&state, &caller, id, StatusCode::OK).await
+}
+
+/// The contact operations name the form's fields; the API's body names them differently.
+fn rename_fields(e: AppError) -> Problem {
+    e.rename("company_id", "company_no").rename("salesperson_id", "salesperson_code").into()
+}
+
+/// A body's `company_no`: `None` when absent, `Some(None)` when empty (or unknown: then a field
+/// error is added), else the company in the caller's access.
+async fn company_reference(state: &ApiState, caller: &Caller, no: Option<&str>, errors: &mut app::error::FieldErrors) -> Option<Option<i64>> {
+    match no.map(str::trim)? {
+        "" => Some(None),
+        no => Some(
+            ops::find_by_no(&state.pool, &caller.viewer, no)
+                .await
+                .map_err(|_| errors.add("company_no", "No company with this number in your access."))
+                .ok(),
+        ),
+    }
+}
+
+/// A body's `salesperson_code`, read the same way as [`company_reference`].
+async fn salesperson_reference(state: &ApiState, code: Option<&str>, errors: &mut app::error::FieldErrors) -> Result<Option<Option<i64>>, Problem> {
+    let Some(code) = code.map(str::trim) else { return Ok(None) };
+    if code.is_empty() {
+        return Ok(Some(None));
+    }
+    let id = ops::salesperson_by_code(&state.pool, code).await?;
+    errors.check(id.is_some(), "salesperson_code", "No salesperson with this code.");
+    Ok(Some(id))
 }

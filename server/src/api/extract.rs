@@ -76,3 +76,16 @@ impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
         axum::Json(self.0).into_response()
     }
 }
+
+/// A list's `limit` query parameter: 1 to 200, default 50.
+pub fn limit(params: &std::collections::HashMap<String, String>) -> Result<i64, Problem> {
+    match params.get("limit") {
+        None => Ok(50),
+        Some(l) => l
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=200).contains(l))
+            .ok_or_else(|| app::error::AppError::field("limit", "Use a limit from 1 to 200.").into()),
+    }
+}

@@ -205,10 +205,7 @@ fn read_list_params(params: &std::collections::HashMap<String, String>) -> Resul
             return Err(bad(name, "Enter a date as YYYY-MM-DD."));
         }
     }
-    let limit = match get("limit") {
-        None => 50,
-        Some(l) => l.trim().parse::<i64>().ok().filter(|l| (1..=200).contains(l)).ok_or_else(|| bad("limit", "Use a limit from 1 to 200."))?,
-    };
+    let limit = super::extract::limit(params)?;
     let query = ListQuery::parse(|name| get(name));
     let after = match get("cursor") {
         None => None,
@@ -339,18 +336,11 @@ pub async fn create(State(state): State<ApiState>, Extension(caller): Extension<
 
 /// The create operation names the form's fields; the API's body names them differently.
 fn rename_create_fields(e: app::error::AppError) -> Problem {
-    let mut problem = Problem::from(e);
-    for error in &mut problem.errors {
-        error.field = match error.field.as_str() {
-            "contact_id" => "contact_no",
-            "salesperson_id" => "salesperson_code",
-            "cycle_id" => "sales_cycle",
-            "chances" => "chances_of_success_pct",
-            other => other,
-        }
-        .into();
-    }
-    problem
+    e.rename("contact_id", "contact_no")
+        .rename("salesperson_id", "salesperson_code")
+        .rename("cycle_id", "sales_cycle")
+        .rename("chances", "chances_of_success_pct")
+        .into()
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -448,16 +438,7 @@ pub async fn act(
 }
 
 fn rename_action_fields(e: app::error::AppError) -> Problem {
-    let mut problem = Problem::from(e);
-    for error in &mut problem.errors {
-        error.field = match error.field.as_str() {
-            "target_stage" | "target_stage_id" => "stage_id",
-            "chances" => "chances_of_success_pct",
-            other => other,
-        }
-        .into();
-    }
-    problem
+    e.rename("target_stage", "stage_id").rename("target_stage_id", "stage_id").rename("chances", "chances_of_success_pct").into()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -703,11 +684,9 @@ pub async fn add_quote_line(
     let (id, current) = ops::find_by_no(&state.pool, &caller.viewer, &no).await?;
     let version = required_version(&headers, current)?;
     let line = (body.description.as_str(), body.quantity.as_str(), body.unit_price.as_str(), body.discount_pct.as_deref().unwrap_or(""));
-    ops::add_quote_line(&state.pool, &caller.viewer, id, version, line, today()).await.map_err(|e| {
-        let mut p = stale_is_412(&headers, e.into());
-        p.errors.iter_mut().filter(|f| f.field == "discount").for_each(|f| f.field = "discount_pct".into());
-        p
-    })?;
+    ops::add_quote_line(&state.pool, &caller.viewer, id, version, line, today())
+        .await
+        .map_err(|e| stale_is_412(&headers, e.rename("discount", "discount_pct").into()))?;
     answer(&state, &caller, id, StatusCode::CREATED).await
 }
 
