@@ -30,6 +30,23 @@ pub enum Command {
     CreateUser(CreateUserArgs),
     /// Load realistic demo data in bulk (deterministic for a given --seed).
     Seed(crate::seed::SeedArgs),
+    /// Verify the database against the domain's rules (like fsck); exits non-zero on a problem.
+    Check,
+    /// Write a backup (pg_dump custom format) of the whole database to a file.
+    Backup {
+        /// The file to write, e.g. pipeline-2026-11-26.dump
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// Restore a backup into an empty database or a new data directory, then check it.
+    Restore {
+        /// A file written by `backup`.
+        #[arg(long, short)]
+        input: PathBuf,
+        /// Overwrite a database that already has data (stop the server first).
+        #[arg(long)]
+        replace: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -148,6 +165,9 @@ pub fn main() -> ExitCode {
             Command::Migrate => migrate(&cli.config).await,
             Command::CreateUser(args) => create_user(&cli.config, args).await,
             Command::Seed(args) => seed(&cli.config, args).await,
+            Command::Check => check(&cli.config).await,
+            Command::Backup { output } => crate::backup::backup(&cli.config, &output).await.map(|said| println!("{said}")),
+            Command::Restore { input, replace } => restore(&cli.config, &input, replace).await,
         }
     });
     match result {
@@ -171,6 +191,29 @@ async fn seed(config: &Config, args: crate::seed::SeedArgs) -> Result<(), Startu
     db.close().await?;
     println!("{}", result?);
     Ok(())
+}
+
+async fn check(config: &Config) -> Result<(), StartupError> {
+    let db = Database::open(config).await?;
+    let report = crate::check::check(&db.pool).await;
+    db.close().await?;
+    let report = report.map_err(|e| StartupError::Invalid(format!("database error: {e}")))?;
+    println!("{report}");
+    problems_are_an_error(&report)
+}
+
+async fn restore(config: &Config, input: &std::path::Path, replace: bool) -> Result<(), StartupError> {
+    let report = crate::backup::restore(config, input, replace).await?;
+    println!("Restored {}.\n{report}", input.display());
+    problems_are_an_error(&report)
+}
+
+fn problems_are_an_error(report: &crate::check::Report) -> Result<(), StartupError> {
+    match report.problems() {
+        0 => Ok(()),
+        1 => Err(StartupError::Invalid("the database breaks a rule of the domain (listed above)".into())),
+        n => Err(StartupError::Invalid(format!("the database breaks the domain's rules in {n} places (listed above)"))),
+    }
 }
 
 async fn create_user(config: &Config, args: CreateUserArgs) -> Result<(), StartupError> {

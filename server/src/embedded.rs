@@ -86,6 +86,16 @@ impl EmbeddedPostgres {
             .database(database)
     }
 
+    /// The same connection as libpq command-line arguments (for pg_dump and pg_restore).
+    pub fn libpq_args(&self, database: &str) -> Vec<String> {
+        vec![
+            format!("--host={}", self.socket_dir.display()),
+            format!("--port={SOCKET_PORT}"),
+            format!("--username={SUPERUSER}"),
+            format!("--dbname={database}"),
+        ]
+    }
+
     /// Stops the cluster if this process started it (fast shutdown: open sessions are ended,
     /// committed data is safe).
     pub async fn stop(self) -> Result<(), StartupError> {

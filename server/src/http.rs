@@ -122,12 +122,16 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
 /// Requests get 30 s, a CSV import (up to 50,000 rows checked and saved in one transaction) five
 /// minutes; then 408, and the work is dropped (its transaction rolls back).
 async fn request_timeout(req: Request<axum::body::Body>, next: axum::middleware::Next) -> axum::response::Response {
-    let path = req.uri().path();
+    let path = req.uri().path().to_owned();
     let long = path == "/api/import/run" || path.starts_with("/api/v1/imports/") || path == "/import/upload";
     let limit = Duration::from_secs(if long { 300 } else { 30 });
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
-        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+        Err(_) => {
+            // Never expected: worth a line in the log to find out which request hung.
+            tracing::error!(%path, ?limit, "request not answered in time: 408");
+            StatusCode::REQUEST_TIMEOUT.into_response()
+        }
     }
 }
 

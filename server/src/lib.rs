@@ -5,6 +5,8 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod backup;
+pub mod check;
 pub mod cli;
 pub mod db;
 pub mod embedded;

@@ -193,6 +193,7 @@ pub async fn create_user(pool: &PgPool, mut new: NewUser, by: Option<&User>) -> 
     validate_new_user(&new, None)?;
     let mut conn = pool.acquire().await?;
     let id = insert_user(&mut conn, &new).await?;
+    drop(conn); // back to the pool before taking another for the audit line
     audit(pool, "user_created", by.map(|u| u.id), Some(&new.email), None).await;
     Ok(id)
 }

@@ -425,6 +425,7 @@ pub async fn get(pool: &PgPool, viewer: &Viewer, id: i64, today: NaiveDate) -> R
     .fetch_optional(&mut *conn)
     .await?
     else {
+        drop(conn); // never hold one connection while waiting for another
         return Err(not_found(pool, viewer, id, "read").await);
     };
     let stages = stages(&mut conn, o.cycle_id).await?;
