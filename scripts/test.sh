@@ -28,7 +28,7 @@ phase_end
 
 phase_start "Rust unit and database tests"
 rust_status=0
-cargo test -p app -p server --no-fail-fast 2>&1 | tee "$LOGS/cargo.log" || rust_status=$?
+cargo test -p app -p server --features server/failpoints --no-fail-fast 2>&1 | tee "$LOGS/cargo.log" || rust_status=$?
 phase_end
 
 phase_start "Release build"

@@ -30,7 +30,7 @@ pub enum AppError {
     #[error("Too many attempts. Try again in {0} s.")]
     RateLimited(u64),
     /// 500: logged on the server with the request id; the user gets an apology, not details.
-    #[error("Something went wrong on our side. Please try again.")]
+    #[error("Something went wrong on our side; nothing was saved. Please try again.")]
     Internal,
     /// The request never reached our code (network, decoding): said plainly.
     #[error("The server could not be reached. Check your connection and try again.")]
@@ -239,4 +239,15 @@ mod tests {
         assert_eq!(AppError::RateLimited(3).status(), 429);
         assert_eq!(AppError::RateLimited(3).to_string(), "Too many attempts. Try again in 3 s.");
     }
+}
+
+/// A fault the reliability tests can inject (feature `failpoints`, server/tests/failpoint.rs):
+/// when configured to `return`, the enclosing operation fails as a lost database connection
+/// would, before anything is committed. Compiles to nothing otherwise.
+#[macro_export]
+macro_rules! failpoint {
+    ($name:literal) => {
+        #[cfg(feature = "failpoints")]
+        fail::fail_point!($name, |_| Err($crate::error::AppError::internal("failpoint", $name)));
+    };
 }

@@ -859,6 +859,7 @@ pub async fn update(
         sqlx::query!("update opportunities set board_rank = $2 where id = $1", id, rank).execute(&mut *tx).await?;
     }
     live::notify(&mut tx, id, ChangeKind::Updated, viewer.user.id).await?;
+    crate::failpoint!("move-before-commit");
     tx.commit().await?;
     tracing::info!(opportunity = id, user = viewer.user.id, action = ?request.action, "opportunity updated");
     Ok(Saved { id, version })
@@ -900,6 +901,7 @@ pub async fn close(pool: &PgPool, viewer: &Viewer, id: i64, version: i32, input:
     let plan = plan_close(&locked.state, &request, today).map_err(refused)?;
     let version = write_plan(&mut tx, viewer, &locked.change, &plan, close_code.map(|c| c.id), input.cancel_open_tasks).await?;
     live::notify(&mut tx, id, ChangeKind::Closed, viewer.user.id).await?;
+    crate::failpoint!("move-before-commit");
     tx.commit().await?;
     tracing::info!(opportunity = id, user = viewer.user.id, outcome = ?input.outcome, "opportunity closed");
     Ok(Saved { id, version })

@@ -10,6 +10,7 @@ use axum::{
 use sqlx::PgPool;
 use tower::ServiceExt;
 
+#[derive(Clone)]
 pub struct Browser {
     router: Router,
     cookie: Option<String>,
