@@ -81,6 +81,9 @@ pub struct Config {
     /// API requests per second per token (bursts of twice as many); more get 429.
     #[arg(long, env = "PIPELINE_API_RATE_LIMIT", default_value_t = 50, global = true)]
     pub api_rate_limit: u32,
+    /// Seconds a request may take (CSV imports: at least 300); slower ones get 408.
+    #[arg(long, env = "PIPELINE_REQUEST_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..), global = true)]
+    pub request_timeout: u16,
     /// Log format: readable text or one JSON object per line.
     #[arg(long, env = "PIPELINE_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
@@ -259,6 +262,7 @@ async fn serve(config: &Config) -> Result<(), StartupError> {
     let app = crate::http::router(state, crate::http::HttpOptions {
         secure_cookies: config.secure_cookies,
         api: crate::api::ApiOptions { rate_limit: config.api_rate_limit },
+        request_timeout: std::time::Duration::from_secs(config.request_timeout.into()),
     });
     // Expired sessions are deleted in the background (every instance may do it; it is idempotent).
     use axum_login::tower_sessions::ExpiredDeletion;
@@ -272,17 +276,13 @@ async fn serve(config: &Config) -> Result<(), StartupError> {
     let webhooks = tokio::spawn(crate::webhooks::run(db.pool.clone(), stop));
 
     tracing::info!("Pipeline is listening on http://{}", config.addr);
-    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| StartupError::Serve(e.to_string()));
+    crate::listen::serve(listener, app, shutdown_signal()).await;
     tracing::info!("shutting down");
     cleanup.abort();
     // A delivery in flight finishes (or times out) before the database closes.
     let _ = stop_webhooks.send(true);
     let _ = webhooks.await;
-    let closed = db.close().await;
-    served.and(closed)
+    db.close().await
 }
 
 /// Resolves on Ctrl-C or SIGTERM; axum then stops accepting and finishes in-flight requests.

@@ -35,11 +35,19 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// A session ends after this long without use (and after `guard::ABSOLUTE_SESSION_SECS` anyway).
 const IDLE_SESSION: time::Duration = time::Duration::hours(12);
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct HttpOptions {
     /// Mark cookies Secure: set when users reach Pipeline over https.
     pub secure_cookies: bool,
     pub api: crate::api::ApiOptions,
+    /// How long a request may take (imports get at least five minutes); then 408.
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self { secure_cookies: false, api: Default::default(), request_timeout: Duration::from_secs(30) }
+    }
 }
 
 /// The whole application as one router, so tests exercise exactly what `serve` runs.
@@ -116,15 +124,21 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
     // The REST API authenticates by bearer token only: no sessions, no cookies.
     let api = crate::api::router(state.pool.clone(), options.api);
 
-    assets.merge(api).merge(app).layer(from_fn(request_timeout)).layer(layers()).merge(live.layer(layers()))
+    let limit = options.request_timeout;
+    assets
+        .merge(api)
+        .merge(app)
+        .layer(from_fn(move |req, next| request_timeout(limit, req, next)))
+        .layer(layers()).merge(live.layer(layers()))
 }
 
-/// Requests get 30 s, a CSV import (up to 50,000 rows checked and saved in one transaction) five
-/// minutes; then 408, and the work is dropped (its transaction rolls back).
-async fn request_timeout(req: Request<axum::body::Body>, next: axum::middleware::Next) -> axum::response::Response {
+/// Requests get `limit` (30 s by default) — reading a slowly sent body included — and a CSV import
+/// (up to 50,000 rows checked and saved in one transaction) at least five minutes; then 408, and
+/// the work is dropped (its transaction rolls back).
+async fn request_timeout(limit: Duration, req: Request<axum::body::Body>, next: axum::middleware::Next) -> axum::response::Response {
     let path = req.uri().path().to_owned();
     let long = path == "/api/import/run" || path.starts_with("/api/v1/imports/") || path == "/import/upload";
-    let limit = Duration::from_secs(if long { 300 } else { 30 });
+    let limit = if long { limit.max(Duration::from_secs(300)) } else { limit };
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         Err(_) => {

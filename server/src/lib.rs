@@ -15,6 +15,7 @@ pub mod export;
 pub mod guard;
 pub mod import;
 pub mod http;
+pub mod listen;
 pub mod live;
 pub mod seed;
 pub mod webhooks;
