@@ -32,6 +32,9 @@ pub enum AppError {
     /// 500: logged on the server with the request id; the user gets an apology, not details.
     #[error("Something went wrong on our side; nothing was saved. Please try again.")]
     Internal,
+    /// 503: the database cannot be reached (restarting, network); nothing was changed.
+    #[error("The database cannot be reached right now; nothing was saved. Please try again in a moment.")]
+    Unavailable,
     /// The request never reached our code (network, decoding): said plainly.
     #[error("The server could not be reached. Check your connection and try again.")]
     Transport(String),
@@ -81,6 +84,7 @@ impl AppError {
             Self::Conflict(_) => 409,
             Self::RateLimited(_) => 429,
             Self::Internal | Self::Transport(_) => 500,
+            Self::Unavailable => 503,
         }
     }
 }
@@ -196,8 +200,14 @@ mod server {
 
     impl From<sqlx::Error> for AppError {
         fn from(e: sqlx::Error) -> Self {
-            if let sqlx::Error::RowNotFound = e {
-                return Self::NotFound;
+            match e {
+                sqlx::Error::RowNotFound => return Self::NotFound,
+                // The connection is gone or none can be had: the database is away, not broken.
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
+                    tracing::warn!(error = %e, "database unavailable");
+                    return Self::Unavailable;
+                }
+                _ => {}
             }
             Self::internal("database error", e)
         }
@@ -235,6 +245,7 @@ mod tests {
         assert_eq!(AppError::Unauthorized.status(), 401);
         assert_eq!(AppError::Forbidden.status(), 403);
         assert_eq!(AppError::NotFound.status(), 404);
+        assert_eq!(AppError::Unavailable.status(), 503);
         assert_eq!(AppError::Conflict("x".into()).status(), 409);
         assert_eq!(AppError::RateLimited(3).status(), 429);
         assert_eq!(AppError::RateLimited(3).to_string(), "Too many attempts. Try again in 3 s.");

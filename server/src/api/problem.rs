@@ -75,6 +75,7 @@ impl From<AppError> for Problem {
             }
             AppError::NotFound => problem.detail = "Not found (or not in your access).".into(),
             AppError::RateLimited(secs) => problem.retry_after = Some(secs),
+            AppError::Unavailable => problem.retry_after = Some(5),
             _ => {}
         }
         problem
