@@ -100,6 +100,9 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .layer(from_fn(guard::refuse_cross_site))
         .layer(from_fn(guard::bad_arguments_are_422))
         .layer(from_fn(guard::clear_stale_form_error))
+        // Server functions read their whole body: bounded (413 at once when Content-Length says
+        // more) so that nobody can fill the memory. The CSV upload is the largest body there is.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(app::import::MAX_BYTES + (64 << 10)))
         .with_state(state.clone());
 
     // Static assets skip sessions and sign-in: nothing secret, and no database round trip.

@@ -150,3 +150,14 @@ async fn random_calls_to_every_server_function_never_5xx_and_refusals_change_not
     assert!(statuses.keys().any(|s| *s == 422), "{statuses:?}");
     assert!(statuses.keys().any(|s| (200..300).contains(s)), "{statuses:?}");
 }
+
+/// A body larger than any form (or CSV upload) is refused at once, before it is read.
+#[sqlx::test(migrations = "../migrations")]
+async fn an_oversized_body_is_refused_with_413(pool: PgPool) {
+    user(&pool, "admin@example.com", "admin", None).await;
+    let mut admin = signed_in(&pool, "admin@example.com").await;
+    let huge = "x".repeat(11 << 20);
+    admin.extra.push(("content-length", huge.len().to_string()));
+    let r = admin.post_raw("/api/opportunities/update", "application/x-www-form-urlencoded", huge).await;
+    assert_eq!(r.status, 413, "{}", r.body);
+}
