@@ -6,16 +6,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{pg_is_running, run_to_end, server, shared_tempdir, stderr_text};
+use common::{pg_is_running, run_to_end, server, shared_tempdir, stderr_text, url_of};
 use server::{
     embedded::{DATABASE_NAME, EmbeddedPostgres},
     seed::{SeedArgs, seed},
 };
-use sqlx::{Connection, PgConnection, PgPool, postgres::PgConnectOptions};
+use sqlx::{Connection, PgConnection, PgPool};
 
-fn url_of(options: &PgConnectOptions) -> String {
-    format!("postgres://{}@{}:{}/{}", options.get_username(), options.get_host(), options.get_port(), options.get_database().unwrap())
-}
 
 /// A table's rows in a fixed order, as text: equal only if every row came back unchanged.
 const FINGERPRINT: &str = "select (select md5(string_agg(t::text, '|' order by t.id)) from opportunities t),

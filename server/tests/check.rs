@@ -6,16 +6,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{app::*, run_to_end, server};
+use common::{app::*, run_to_end, server, url_of};
 use server::{
     check::{Report, check},
     seed::{SeedArgs, seed},
 };
-use sqlx::{Connection, PgConnection, PgPool, postgres::PgConnectOptions};
+use sqlx::{Connection, PgConnection, PgPool};
 
-fn url_of(options: &PgConnectOptions) -> String {
-    format!("postgres://{}@{}:{}/{}", options.get_username(), options.get_host(), options.get_port(), options.get_database().unwrap())
-}
 
 async fn seeded(pool: &PgPool) {
     let args = SeedArgs { seed: 7, salespeople: 4, teams: 2, contacts: 60, opportunities: 150, history: true, password: "pipeline demo".into() };

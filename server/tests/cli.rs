@@ -54,15 +54,6 @@ fn an_invalid_address_is_refused_by_the_argument_parser() {
     assert!(stderr_text(&output).contains("invalid value 'not-an-address'"), "{}", stderr_text(&output));
 }
 
-fn url_of(options: &PgConnectOptions) -> String {
-    format!(
-        "postgres://{}@{}:{}/{}",
-        options.get_username(),
-        options.get_host(),
-        options.get_port(),
-        options.get_database().unwrap()
-    )
-}
 
 /// With DATABASE_URL given the server uses it, starts no cluster of its own, and stops
 /// gracefully on SIGTERM.

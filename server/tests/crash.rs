@@ -16,10 +16,6 @@ use common::{
 use serde_json::json;
 use sqlx::PgPool;
 
-fn url_of(pool: &PgPool) -> String {
-    let o = pool.connect_options();
-    format!("postgres://{}@{}:{}/{}", o.get_username(), o.get_host(), o.get_port(), o.get_database().unwrap())
-}
 
 const CLIENTS: usize = 12;
 
@@ -42,7 +38,7 @@ async fn kill_9_during_a_burst_of_moves_loses_no_acknowledged_move_and_leaves_no
 
     let addr = free_addr();
     let mut cmd = server();
-    cmd.args(["serve", "--addr", &addr.to_string(), "--api-rate-limit", "100000"]).env("DATABASE_URL", url_of(&pool));
+    cmd.args(["serve", "--addr", &addr.to_string(), "--api-rate-limit", "100000"]).env("DATABASE_URL", common::url_of(&pool.connect_options()));
     let mut running = Spawned::new(&mut cmd);
     wait_for_ok(running.child(), addr, "/readyz", Duration::from_secs(60));
 

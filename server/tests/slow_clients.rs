@@ -16,9 +16,6 @@ use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 
-fn url_of(options: &PgConnectOptions) -> String {
-    format!("postgres://{}@{}:{}/{}", options.get_username(), options.get_host(), options.get_port(), options.get_database().unwrap())
-}
 
 fn open(addr: std::net::SocketAddr, first_bytes: &str) -> TcpStream {
     let mut stream = TcpStream::connect(addr).unwrap();

@@ -56,8 +56,7 @@ async fn under_steady_load_memory_descriptors_and_connections_stay_flat(pool: Pg
         numbers.push(o["no"].as_str().unwrap().to_owned());
     }
 
-    let o = pool.connect_options();
-    let url = format!("postgres://{}@{}:{}/{}", o.get_username(), o.get_host(), o.get_port(), o.get_database().unwrap());
+    let url = common::url_of(&pool.connect_options());
     let binary = std::env::var("PIPELINE_SOAK_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_server").to_owned());
     let addr = free_addr();
     let mut cmd = Command::new(binary);

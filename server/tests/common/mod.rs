@@ -36,6 +36,11 @@ pub fn run_to_end(mut cmd: Command, limit: Duration) -> Output {
     child.wait_with_output().expect("output")
 }
 
+/// The URL of a test database, for a server process started by the test.
+pub fn url_of(options: &sqlx::postgres::PgConnectOptions) -> String {
+    format!("postgres://{}@{}:{}/{}", options.get_username(), options.get_host(), options.get_port(), options.get_database().unwrap_or("postgres"))
+}
+
 pub fn free_addr() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
 }
