@@ -161,12 +161,18 @@ stop_test_postgres() {
 
 # For the benchmark scripts: the release build, a throw-away cluster with an empty, migrated
 # `pipeline_bench` database (DATABASE_URL exported), the server binary in $BIN, and the server
-# ($SERVER_PID, if started) and cluster stopped on exit.
+# ($SERVER_PID, if started) and cluster stopped on exit. With SKIP_BUILD=1 the release binary
+# already in $TARGET_DIR is used as it is (no tool checks, no build).
 bench_setup() {
   SERVER_PID=""
   trap 'if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; fi; stop_test_postgres' EXIT
-  ensure_build_tools
-  build_release
+  if [ "${SKIP_BUILD:-}" = 1 ]; then
+    [ -x "$TARGET_DIR/release/server" ] || die "SKIP_BUILD=1 but there is no $TARGET_DIR/release/server: build it first"
+    note "SKIP_BUILD=1: using $TARGET_DIR/release/server as built ($(date -r "$TARGET_DIR/release/server" '+%F %T'))"
+  else
+    ensure_build_tools
+    build_release
+  fi
   start_test_postgres
   "$(pg_bin_dir)/createdb" -h 127.0.0.1 -p "$TEST_PG_PORT" -U app pipeline_bench
   export DATABASE_URL="postgres://app@127.0.0.1:$TEST_PG_PORT/pipeline_bench"
