@@ -93,7 +93,7 @@ pub async fn backup(config: &Config, output: &Path) -> Result<String, StartupErr
     let result = async {
         target.run("pg_dump", &["--format=custom".into(), "--no-owner".into(), "--no-privileges".into(), format!("--file={}", partial.display())]).await?;
         std::fs::rename(&partial, output).map_err(|e| StartupError::Invalid(format!("cannot write {}: {e}", output.display())))?;
-        let (opportunities, entries) = counts(&target.pool).await?;
+        let (opportunities, entries) = crate::check::counts(&target.pool).await.map_err(database_error)?;
         let size = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
         Ok(format!("Backed up {opportunities} opportunities and {entries} entries to {} ({size} bytes).", output.display()))
     }
@@ -135,13 +135,6 @@ pub async fn restore(config: &Config, input: &Path, replace: bool) -> Result<cra
     .await;
     target.close().await?;
     result
-}
-
-async fn counts(pool: &PgPool) -> Result<(i64, i64), StartupError> {
-    sqlx::query_as("select (select count(*) from opportunities), (select count(*) from opportunity_entries)")
-        .fetch_one(pool)
-        .await
-        .map_err(database_error)
 }
 
 fn database_error(e: sqlx::Error) -> StartupError {

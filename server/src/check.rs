@@ -170,10 +170,7 @@ impl Report {
 /// Runs every rule in one read-only snapshot.
 pub async fn check(pool: &PgPool) -> Result<Report, sqlx::Error> {
     let mut tx = pool.begin_with("begin isolation level repeatable read, read only").await?;
-    let (opportunities, entries): (i64, i64) =
-        sqlx::query_as("select (select count(*) from opportunities), (select count(*) from opportunity_entries)")
-            .fetch_one(&mut *tx)
-            .await?;
+    let (opportunities, entries) = counts(&mut *tx).await?;
     let mut findings = Vec::with_capacity(RULES.len());
     for rule in RULES {
         let rows = sqlx::query(&format!(
@@ -188,6 +185,11 @@ pub async fn check(pool: &PgPool) -> Result<Report, sqlx::Error> {
     }
     tx.rollback().await?;
     Ok(Report { opportunities, entries, findings })
+}
+
+/// How many opportunities and opportunity entries there are.
+pub async fn counts<'e>(db: impl sqlx::PgExecutor<'e>) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as("select (select count(*) from opportunities), (select count(*) from opportunity_entries)").fetch_one(db).await
 }
 
 impl fmt::Display for Report {

@@ -9,7 +9,7 @@ use std::{collections::HashMap, time::Duration};
 
 use common::{
     Spawned, free_addr,
-    api::{Api, token},
+    api::{Api, started_opportunities, token},
     app::{salesperson, user},
     server, wait_for_ok,
 };
@@ -26,15 +26,7 @@ async fn kill_9_during_a_burst_of_moves_loses_no_acknowledged_move_and_leaves_no
     let secret = token(&pool, "sam@example.com").await;
     // One opportunity per client, started (entry 1), made in-process through the API's own code.
     let api = Api::new(&pool, Some(secret.clone()));
-    let contact = api.post("/api/v1/contacts", json!({"kind": "company", "name": "Acme"})).await.ok()["no"].as_str().unwrap().to_owned();
-    let mut numbers = Vec::new();
-    for _ in 0..CLIENTS {
-        let o = api
-            .post("/api/v1/opportunities", json!({"description": "Deal", "contact_no": contact, "sales_cycle": "STANDARD", "estimated_value": "1000", "activate_first_stage": true}))
-            .await
-            .ok();
-        numbers.push(o["no"].as_str().unwrap().to_owned());
-    }
+    let numbers = started_opportunities(&api, CLIENTS).await;
 
     let addr = free_addr();
     let mut cmd = server();

@@ -22,25 +22,8 @@ async fn snapshot(pool: &PgPool) -> (i64, i64, i64, String) {
 async fn a_move_that_fails_before_commit_leaves_nothing_behind(pool: PgPool) {
     let sam = salesperson(&pool, "SAM").await;
     user(&pool, "sam@example.com", "salesperson", Some(sam)).await;
-    let contact: i64 = sqlx::query_scalar("insert into contacts (kind, name, salesperson_id) values ('company', 'Acme', $1) returning id")
-        .bind(sam)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    let cycle: i64 = sqlx::query_scalar("select id from sales_cycles where code = 'STANDARD'").fetch_one(&pool).await.unwrap();
     let mut sam_b = signed_in(&pool, "sam@example.com").await;
-    let r = sam_b
-        .call("opportunities/create", &[
-            ("description", "Fragile deal"),
-            ("contact_id", &contact.to_string()),
-            ("cycle_id", &cycle.to_string()),
-            ("salesperson_id", &sam.to_string()),
-            ("estimated_value", "1000"),
-            ("activate_first_stage", "on"),
-        ])
-        .await;
-    assert!(r.status.is_success(), "{}", r.body);
-    let id = r.body.clone();
+    let id = started_opportunity(&mut sam_b, &pool, sam, "Fragile deal").await.to_string();
     // A webhook subscriber, so that the move would also have written an outbox event.
     sqlx::query("insert into webhooks (url, secret, events) values ('http://127.0.0.1:9/hook', 'secret', '{opportunity.moved}')")
         .execute(&pool)

@@ -33,25 +33,8 @@ async fn fifty_concurrent_moves_of_one_card_apply_exactly_once_per_version(pool:
     let sam = salesperson(&pool, "SAM").await;
     user(&pool, "sam@example.com", "salesperson", Some(sam)).await;
     let wide = wide_pool(&pool).await;
-    let contact: i64 = sqlx::query_scalar("insert into contacts (kind, name, salesperson_id) values ('company', 'Acme', $1) returning id")
-        .bind(sam)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    let cycle: i64 = sqlx::query_scalar("select id from sales_cycles where code = 'STANDARD'").fetch_one(&pool).await.unwrap();
     let mut browser = signed_in(&wide, "sam@example.com").await;
-    let r = browser
-        .call("opportunities/create", &[
-            ("description", "Contested deal"),
-            ("contact_id", &contact.to_string()),
-            ("cycle_id", &cycle.to_string()),
-            ("salesperson_id", &sam.to_string()),
-            ("estimated_value", "1000"),
-            ("activate_first_stage", "on"),
-        ])
-        .await;
-    assert!(r.status.is_success(), "{}", r.body);
-    let id: i64 = r.body.parse().unwrap();
+    let id = started_opportunity(&mut browser, &pool, sam, "Contested deal").await;
     let (version, entries, stage) = state(&pool, id).await;
     assert_eq!((entries, stage.as_deref()), (1, Some("Qualification")));
 

@@ -12,7 +12,7 @@ use std::{
 
 use common::{
     Spawned, free_addr,
-    api::{Api, token},
+    api::{Api, started_opportunities, token},
     app::{salesperson, user},
     wait_for_ok,
 };
@@ -46,16 +46,8 @@ async fn under_steady_load_memory_descriptors_and_connections_stay_flat(pool: Pg
     user(&pool, "sam@example.com", "salesperson", Some(sam)).await;
     let secret = token(&pool, "sam@example.com").await;
     let api = Api::new(&pool, Some(secret.clone()));
-    let contact = api.post("/api/v1/contacts", json!({"kind": "company", "name": "Acme"})).await.ok()["no"].as_str().unwrap().to_owned();
-    let mut numbers = Vec::new();
     // Enough cards that two moves of the same one at once (409, correct) stay rare.
-    for _ in 0..200 {
-        let o = api
-            .post("/api/v1/opportunities", json!({"description": "Soak", "contact_no": contact, "sales_cycle": "STANDARD", "estimated_value": "1000", "activate_first_stage": true}))
-            .await
-            .ok();
-        numbers.push(o["no"].as_str().unwrap().to_owned());
-    }
+    let numbers = started_opportunities(&api, 200).await;
 
     let url = common::url_of(&pool.connect_options());
     let binary = std::env::var("PIPELINE_SOAK_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_server").to_owned());

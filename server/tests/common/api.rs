@@ -112,3 +112,15 @@ pub async fn user_by_email(pool: &PgPool, email: &str) -> app::auth::backend::Us
     let id: i64 = sqlx::query_scalar("select id from users where email = $1").bind(email).fetch_one(pool).await.unwrap();
     app::auth::backend::Backend::new(pool.clone()).get_user(&id).await.unwrap().unwrap()
 }
+
+/// `n` opportunities on a new company of the caller's, worth 1,000 each and started, made through
+/// the API; answers their numbers.
+pub async fn started_opportunities(api: &Api, n: usize) -> Vec<String> {
+    let contact = api.post("/api/v1/contacts", serde_json::json!({"kind": "company", "name": "Acme"})).await.ok()["no"].as_str().unwrap().to_owned();
+    let mut numbers = Vec::with_capacity(n);
+    for _ in 0..n {
+        let body = serde_json::json!({"description": "Deal", "contact_no": contact, "sales_cycle": "STANDARD", "estimated_value": "1000", "activate_first_stage": true});
+        numbers.push(api.post("/api/v1/opportunities", body).await.ok()["no"].as_str().unwrap().to_owned());
+    }
+    numbers
+}

@@ -173,6 +173,29 @@ pub async fn team(pool: &PgPool, code: &str, members: &[i64], managers: &[i64]) 
     id
 }
 
+/// An opportunity of `salesperson` on a new company of theirs, worth 1,000, started at the
+/// STANDARD cycle's first stage through the create form; answers its id.
+pub async fn started_opportunity(browser: &mut Browser, pool: &PgPool, salesperson: i64, description: &str) -> i64 {
+    let contact: i64 = sqlx::query_scalar("insert into contacts (kind, name, salesperson_id) values ('company', 'Acme', $1) returning id")
+        .bind(salesperson)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let cycle: i64 = sqlx::query_scalar("select id from sales_cycles where code = 'STANDARD'").fetch_one(pool).await.unwrap();
+    let r = browser
+        .call("opportunities/create", &[
+            ("description", description),
+            ("contact_id", &contact.to_string()),
+            ("cycle_id", &cycle.to_string()),
+            ("salesperson_id", &salesperson.to_string()),
+            ("estimated_value", "1000"),
+            ("activate_first_stage", "on"),
+        ])
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    r.body.parse().unwrap()
+}
+
 pub async fn signed_in(pool: &PgPool, email: &str) -> Browser {
     let mut b = Browser::new(pool);
     let r = b.call("auth/sign_in", &[("email", email), ("password", PASSWORD), ("next", "/")]).await;
