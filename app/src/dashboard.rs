@@ -93,11 +93,18 @@ pub mod ops {
         pub cycle: Option<i64>,
     }
 
-    async fn db<T>(query: impl std::future::Future<Output = Result<T, sqlx::Error>>) -> Result<T, AppError> {
+    async fn db<T>(
+        query: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, AppError> {
         Ok(query.await?)
     }
 
-    pub async fn dashboard(pool: &PgPool, viewer: &Viewer, f: &Filters, today: NaiveDate) -> Result<Dashboard, AppError> {
+    pub async fn dashboard(
+        pool: &PgPool,
+        viewer: &Viewer,
+        f: &Filters,
+        today: NaiveDate,
+    ) -> Result<Dashboard, AppError> {
         let read = viewer.read.ids();
         let cycle_id = match f.cycle {
             Some(id) => id,
@@ -158,7 +165,11 @@ pub mod ops {
         let future = metrics::months(today, 0, 6);
         let first = past[0];
         let this_month = metrics::month_start(today);
-        let last = future.last().copied().and_then(|m| m.checked_add_months(chrono::Months::new(1))).unwrap_or(today);
+        let last = future
+            .last()
+            .copied()
+            .and_then(|m| m.checked_add_months(chrono::Months::new(1)))
+            .unwrap_or(today);
         let rows = sqlx::query!(
             r#"select x.month as "month!: chrono::NaiveDate", coalesce(sum(x.won), 0) as "won!", coalesce(sum(x.open), 0) as "open!"
                from (
@@ -264,66 +275,114 @@ pub mod ops {
         )
         .fetch_all(pool);
 
-        let cycles = sqlx::query!("select id, code from sales_cycles order by code").fetch_all(pool);
+        let cycles =
+            sqlx::query!("select id, code from sales_cycles order by code").fetch_all(pool);
         // The panels are independent: their queries run at the same time.
-        let (pipeline, furthest, rows, totals, histogram, time_rows, statistics, cycles, filters) = tokio::try_join!(
-            db(pipeline),
-            db(furthest),
-            db(rows),
-            db(totals),
-            db(histogram),
-            db(time_rows),
-            statistics_of(pool, viewer, f.from, f.to, f.team, f.salesperson),
-            db(cycles),
-            crate::opportunities::ops::filter_options(pool, viewer),
-        )?;
+        let (pipeline, furthest, rows, totals, histogram, time_rows, statistics, cycles, filters) =
+            tokio::try_join!(
+                db(pipeline),
+                db(furthest),
+                db(rows),
+                db(totals),
+                db(histogram),
+                db(time_rows),
+                statistics_of(pool, viewer, f.from, f.to, f.team, f.salesperson),
+                db(cycles),
+                crate::opportunities::ops::filter_options(pool, viewer),
+            )?;
         let pipeline: Vec<StageFigure> = pipeline
             .into_iter()
             .map(|r| StageFigure {
                 stage_id: r.id,
                 number: r.stage,
-                name: if r.description.is_empty() { format!("Stage {}", r.stage) } else { r.description },
+                name: if r.description.is_empty() {
+                    format!("Stage {}", r.stage)
+                } else {
+                    r.description
+                },
                 count: r.count,
                 estimated: r.estimated,
                 calculated: r.calculated,
-                reached: furthest.iter().filter(|x| x.furthest_stage >= r.stage).map(|x| x.count).sum(),
+                reached: furthest
+                    .iter()
+                    .filter(|x| x.furthest_stage >= r.stage)
+                    .map(|x| x.count)
+                    .sum(),
             })
             .collect();
         let figure = |month: NaiveDate| rows.iter().find(|r| r.month == month);
         let mut forecast: Vec<MonthFigure> = past
             .iter()
-            .map(|m| MonthFigure { month: *m, open_calculated: Decimal::ZERO, won: figure(*m).map_or(Decimal::ZERO, |r| r.won) })
+            .map(|m| MonthFigure {
+                month: *m,
+                open_calculated: Decimal::ZERO,
+                won: figure(*m).map_or(Decimal::ZERO, |r| r.won),
+            })
             .collect();
         forecast.extend(future.iter().map(|m| MonthFigure {
             month: *m,
             open_calculated: figure(*m).map_or(Decimal::ZERO, |r| r.open),
-            won: if *m == this_month { figure(*m).map_or(Decimal::ZERO, |r| r.won) } else { Decimal::ZERO },
+            won: if *m == this_month {
+                figure(*m).map_or(Decimal::ZERO, |r| r.won)
+            } else {
+                Decimal::ZERO
+            },
         }));
         let velocity = VelocityInputs {
             open_count: totals.open_count,
             average_won_value: totals.average_won.map(crate::domain::entries::round2),
-            win_rate: metrics::win_rate(Decimal::from(totals.won_count), Decimal::from(totals.lost_count)),
+            win_rate: metrics::win_rate(
+                Decimal::from(totals.won_count),
+                Decimal::from(totals.lost_count),
+            ),
             average_cycle_days: totals.average_days.map(|d| d.round_dp(1)),
         };
-        let time_in_stage = time_rows.into_iter().map(|r| {
-            let days: Vec<(i32, i64)> = histogram.iter().filter(|h| h.stage_id == r.id).map(|h| (h.days_open, h.entries)).collect();
-            let (average, median) = metrics::histogram_mean_median(&days);
-            StageTime {
-                stage_id: r.id,
-                name: if r.description.is_empty() { format!("Stage {}", r.stage) } else { r.description },
-                average,
-                median,
-                entries: days.iter().map(|(_, n)| n).sum(),
-                slowest: match (r.slowest_id, r.slowest_no, r.slowest_description, r.slowest_days) {
-                    (Some(id), Some(no), Some(description), Some(days)) => Some((id, no, description, days)),
-                    _ => None,
-                },
-            }
-        })
-        .collect();
+        let time_in_stage = time_rows
+            .into_iter()
+            .map(|r| {
+                let days: Vec<(i32, i64)> = histogram
+                    .iter()
+                    .filter(|h| h.stage_id == r.id)
+                    .map(|h| (h.days_open, h.entries))
+                    .collect();
+                let (average, median) = metrics::histogram_mean_median(&days);
+                StageTime {
+                    stage_id: r.id,
+                    name: if r.description.is_empty() {
+                        format!("Stage {}", r.stage)
+                    } else {
+                        r.description
+                    },
+                    average,
+                    median,
+                    entries: days.iter().map(|(_, n)| n).sum(),
+                    slowest: match (
+                        r.slowest_id,
+                        r.slowest_no,
+                        r.slowest_description,
+                        r.slowest_days,
+                    ) {
+                        (Some(id), Some(no), Some(description), Some(days)) => {
+                            Some((id, no, description, days))
+                        }
+                        _ => None,
+                    },
+                }
+            })
+            .collect();
         let mut leaderboard = statistics.salespeople;
-        leaderboard.sort_by(|a, b| b.won_value.cmp(&a.won_value).then(b.open_calculated.cmp(&a.open_calculated)));
-        let cycles = cycles.into_iter().map(|c| Choice { id: c.id, label: c.code }).collect();
+        leaderboard.sort_by(|a, b| {
+            b.won_value
+                .cmp(&a.won_value)
+                .then(b.open_calculated.cmp(&a.open_calculated))
+        });
+        let cycles = cycles
+            .into_iter()
+            .map(|c| Choice {
+                id: c.id,
+                label: c.code,
+            })
+            .collect();
         Ok(Dashboard {
             from: f.from,
             to: f.to,
@@ -354,23 +413,44 @@ pub async fn get_dashboard(
     salesperson: Option<String>,
     cycle: Option<String>,
 ) -> Result<Dashboard, AppError> {
-    let viewer = crate::auth::access::require_viewer().await.map_err(AppError::respond)?;
+    let viewer = crate::auth::access::require_viewer()
+        .await
+        .map_err(AppError::respond)?;
     let today = crate::opportunities::api::read::today();
     let (default_from, default_to) = crate::opportunities::statistics::default_period(today);
-    let from = crate::opportunities::api::read::date(from.as_deref(), "from")?.unwrap_or(default_from);
+    let from =
+        crate::opportunities::api::read::date(from.as_deref(), "from")?.unwrap_or(default_from);
     let to = crate::opportunities::api::read::date(to.as_deref(), "to")?.unwrap_or(default_to);
     if to < from {
-        return Err(AppError::field("to", "The end of the period cannot be before its start.").respond());
+        return Err(
+            AppError::field("to", "The end of the period cannot be before its start.").respond(),
+        );
     }
-    let id = |s: Option<String>| s.and_then(|s| s.trim().parse::<i64>().ok()).filter(|id| *id > 0);
-    let filters = ops::Filters { from, to, team: id(team), salesperson: id(salesperson), cycle: id(cycle) };
-    ops::dashboard(&crate::state::pool()?, &viewer, &filters, today).await.map_err(AppError::respond)
+    let id = |s: Option<String>| {
+        s.and_then(|s| s.trim().parse::<i64>().ok())
+            .filter(|id| *id > 0)
+    };
+    let filters = ops::Filters {
+        from,
+        to,
+        team: id(team),
+        salesperson: id(salesperson),
+        cycle: id(cycle),
+    };
+    ops::dashboard(&crate::state::pool()?, &viewer, &filters, today)
+        .await
+        .map_err(AppError::respond)
 }
 
 /// The opportunities list behind a number: the dashboard's team and salesperson carry over,
 /// `with` sets what the number counts (status, stage, dates …).
 fn list_href(d: &Dashboard, with: impl FnOnce(&mut ListQuery)) -> String {
-    let mut query = ListQuery { team: d.team, salesperson: d.salesperson, page: 1, ..ListQuery::default() };
+    let mut query = ListQuery {
+        team: d.team,
+        salesperson: d.salesperson,
+        page: 1,
+        ..ListQuery::default()
+    };
     with(&mut query);
     query.href()
 }
@@ -386,16 +466,27 @@ fn closed_in_period(d: &Dashboard, status: StatusFilter) -> impl FnOnce(&mut Lis
 }
 
 fn month_end(month: NaiveDate) -> NaiveDate {
-    month.checked_add_months(chrono::Months::new(1)).and_then(|m| m.pred_opt()).unwrap_or(month)
+    month
+        .checked_add_months(chrono::Months::new(1))
+        .and_then(|m| m.pred_opt())
+        .unwrap_or(month)
 }
 
 /// Won per past month and open weighted value per coming month as one SVG column chart, drawn on
 /// the server. Labels are 3-letter months in 30 units of a 360-unit-wide box: they do not collide
 /// at 390 px. The table next to it is the accessible alternative.
 fn forecast_chart(months: &[MonthFigure], this_month: NaiveDate) -> impl IntoView + use<> {
-    let max = months.iter().map(|m| m.won.max(m.open_calculated)).max().unwrap_or_default();
+    let max = months
+        .iter()
+        .map(|m| m.won.max(m.open_calculated))
+        .max()
+        .unwrap_or_default();
     let height = |value: Decimal| {
-        if max.is_zero() { Decimal::ZERO } else { (value * Decimal::from(120) / max).round_dp(1) }
+        if max.is_zero() {
+            Decimal::ZERO
+        } else {
+            (value * Decimal::from(120) / max).round_dp(1)
+        }
     };
     let columns = months
         .iter()
@@ -443,7 +534,11 @@ fn optional_money(value: Option<Decimal>) -> String {
 
 /// A bar as wide as `value` is of `max` (the SVG scales to its box; text stays in the table).
 fn bar(value: Decimal, max: Decimal) -> impl IntoView {
-    let width = if max.is_zero() { Decimal::ZERO } else { (value * Decimal::ONE_HUNDRED / max).round_dp(1) };
+    let width = if max.is_zero() {
+        Decimal::ZERO
+    } else {
+        (value * Decimal::ONE_HUNDRED / max).round_dp(1)
+    };
     view! {
         <svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
             <rect x="0" y="0" width=width.to_string() height="10"></rect>
@@ -464,9 +559,20 @@ fn definition(text: &'static str) -> impl IntoView {
 pub fn DashboardPage() -> impl IntoView {
     let query = use_query_map();
     let filters = Memo::new(move |_| {
-        query.with(|q| (q.get("from"), q.get("to"), q.get("team"), q.get("salesperson"), q.get("cycle")))
+        query.with(|q| {
+            (
+                q.get("from"),
+                q.get("to"),
+                q.get("team"),
+                q.get("salesperson"),
+                q.get("cycle"),
+            )
+        })
     });
-    let dashboard = Resource::new(move || filters.get(), |(from, to, team, salesperson, cycle)| get_dashboard(from, to, team, salesperson, cycle));
+    let dashboard = Resource::new(
+        move || filters.get(),
+        |(from, to, team, salesperson, cycle)| get_dashboard(from, to, team, salesperson, cycle),
+    );
     // Live: figures follow the team's changes (not while a filter is being chosen).
     crate::live::refetch_on_live(
         |event| !matches!(event, crate::live::LiveEvent::Change(c) if matches!(c.kind, crate::live::ChangeKind::Task | crate::live::ChangeKind::Reordered)),
@@ -488,7 +594,14 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
-fn choice_select(id: &'static str, name: &'static str, label: &'static str, all: Option<&'static str>, choices: Vec<Choice>, selected: Option<i64>) -> impl IntoView {
+fn choice_select(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    all: Option<&'static str>,
+    choices: Vec<Choice>,
+    selected: Option<i64>,
+) -> impl IntoView {
     view! {
         <div class="field">
             <label for=id>{label}</label>
@@ -504,7 +617,12 @@ fn choice_select(id: &'static str, name: &'static str, label: &'static str, all:
 
 fn panels(d: Dashboard) -> impl IntoView {
     let period = format!("{} – {}", d.from, d.to);
-    let max_calculated = d.pipeline.iter().map(|s| s.calculated).max().unwrap_or_default();
+    let max_calculated = d
+        .pipeline
+        .iter()
+        .map(|s| s.calculated)
+        .max()
+        .unwrap_or_default();
     let pipeline_rows = d
         .pipeline
         .iter()
@@ -580,7 +698,10 @@ fn panels(d: Dashboard) -> impl IntoView {
                 })
             };
             // The conversion links to those that went on: the next stage's "reached".
-            let onward = d.pipeline.get(i + 1).map(|n| (reached(n.number), rate(next)));
+            let onward = d
+                .pipeline
+                .get(i + 1)
+                .map(|n| (reached(n.number), rate(next)));
             view! {
                 <tr>
                     <th scope="row">{s.name.clone()}</th>
@@ -594,7 +715,11 @@ fn panels(d: Dashboard) -> impl IntoView {
         })
         .collect_view();
 
-    let days = |value: Option<Decimal>| value.map(|v| format!("{} days", v.normalize())).unwrap_or_else(|| "no data".into());
+    let days = |value: Option<Decimal>| {
+        value
+            .map(|v| format!("{} days", v.normalize()))
+            .unwrap_or_else(|| "no data".into())
+    };
     let time_rows = d
         .time_in_stage
         .iter()
@@ -623,7 +748,10 @@ fn panels(d: Dashboard) -> impl IntoView {
             }
         })
         .collect_view();
-    let won_href = list_href(&d, closed_in_period(&d, StatusFilter::Only(crate::domain::entries::Status::Won)));
+    let won_href = list_href(
+        &d,
+        closed_in_period(&d, StatusFilter::Only(crate::domain::entries::Status::Won)),
+    );
     let closed_href = list_href(&d, closed_in_period(&d, StatusFilter::All));
     let open_href = list_href(&d, |_| ());
     let velocity = d.velocity.clone();

@@ -33,7 +33,9 @@ pub enum AppError {
     #[error("Something went wrong on our side; nothing was saved. Please try again.")]
     Internal,
     /// 503: the database cannot be reached (restarting, network); nothing was changed.
-    #[error("The database cannot be reached right now; nothing was saved. Please try again in a moment.")]
+    #[error(
+        "The database cannot be reached right now; nothing was saved. Please try again in a moment."
+    )]
     Unavailable,
     /// The request never reached our code (network, decoding): said plainly.
     #[error("The server could not be reached. Check your connection and try again.")]
@@ -109,7 +111,9 @@ pub struct FieldErrors(BTreeMap<String, String>);
 
 impl FieldErrors {
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_owned()).or_insert_with(|| message.into());
+        self.0
+            .entry(field.to_owned())
+            .or_insert_with(|| message.into());
     }
 
     pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) {
@@ -119,7 +123,11 @@ impl FieldErrors {
     }
 
     pub fn finish(self) -> Result<(), AppError> {
-        if self.0.is_empty() { Ok(()) } else { Err(AppError::Validation(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.0))
+        }
     }
 }
 
@@ -147,16 +155,26 @@ mod server {
         pub fn respond(self) -> Self {
             use axum::http::{HeaderValue, Method, StatusCode, header};
             use leptos::prelude::use_context;
-            let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return self };
+            let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+                return self;
+            };
             let parts = use_context::<axum::http::request::Parts>();
             let plain_form_post = parts.as_ref().is_some_and(|p| {
                 p.method == Method::POST
                     && p.uri.path().starts_with("/api/")
-                    && p.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+                    && p.headers
+                        .get(header::ACCEPT)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|a| a.contains("text/html"))
             });
             if plain_form_post {
-                let back = parts.as_ref().and_then(|p| p.headers.get(header::REFERER)).and_then(|v| v.to_str().ok());
-                if let Some(Ok(location)) = back.map(|b| HeaderValue::from_str(&with_error(b, &self.to_string()))) {
+                let back = parts
+                    .as_ref()
+                    .and_then(|p| p.headers.get(header::REFERER))
+                    .and_then(|v| v.to_str().ok());
+                if let Some(Ok(location)) =
+                    back.map(|b| HeaderValue::from_str(&with_error(b, &self.to_string())))
+                {
                     response.insert_header(header::LOCATION, location);
                     response.set_status(StatusCode::SEE_OTHER);
                 }
@@ -172,7 +190,10 @@ mod server {
     /// `url` with its `error` query parameter set to `message`.
     fn with_error(url: &str, message: &str) -> String {
         let (base, query) = url.split_once('?').unwrap_or((url, ""));
-        let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty() && !p.starts_with("error=")).collect();
+        let mut params: Vec<&str> = query
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("error="))
+            .collect();
         let error = format!("error={}", encode_query_value(message));
         params.push(&error);
         format!("{base}?{}", params.join("&"))
@@ -182,7 +203,9 @@ mod server {
     pub fn encode_query_value(s: &str) -> String {
         s.bytes()
             .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
                 _ => format!("%{b:02X}"),
             })
             .collect()
@@ -191,7 +214,10 @@ mod server {
     #[cfg(test)]
     #[test]
     fn the_error_replaces_an_earlier_one_and_keeps_other_parameters() {
-        assert_eq!(with_error("http://x/login", "Wrong email"), "http://x/login?error=Wrong%20email");
+        assert_eq!(
+            with_error("http://x/login", "Wrong email"),
+            "http://x/login?error=Wrong%20email"
+        );
         assert_eq!(
             with_error("http://x/login?next=%2Fboard&error=old", "Nope."),
             "http://x/login?next=%2Fboard&error=Nope."
@@ -203,7 +229,10 @@ mod server {
             match e {
                 sqlx::Error::RowNotFound => return Self::NotFound,
                 // The connection is gone or none can be had: the database is away, not broken.
-                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Tls(_) => {
                     tracing::warn!(error = %e, "database unavailable");
                     return Self::Unavailable;
                 }
@@ -222,7 +251,10 @@ mod tests {
     fn one_field_error_reads_as_its_message() {
         let e = AppError::field("email", "Enter an email address.");
         assert_eq!(e.to_string(), "Enter an email address.");
-        assert_eq!(e.message_for("email").as_deref(), Some("Enter an email address."));
+        assert_eq!(
+            e.message_for("email").as_deref(),
+            Some("Enter an email address.")
+        );
         assert_eq!(e.message_for("name"), None);
         assert_eq!(e.status(), 422);
     }
@@ -248,7 +280,10 @@ mod tests {
         assert_eq!(AppError::Unavailable.status(), 503);
         assert_eq!(AppError::Conflict("x".into()).status(), 409);
         assert_eq!(AppError::RateLimited(3).status(), 429);
-        assert_eq!(AppError::RateLimited(3).to_string(), "Too many attempts. Try again in 3 s.");
+        assert_eq!(
+            AppError::RateLimited(3).to_string(),
+            "Too many attempts. Try again in 3 s."
+        );
     }
 }
 
@@ -259,6 +294,9 @@ mod tests {
 macro_rules! failpoint {
     ($name:literal) => {
         #[cfg(feature = "failpoints")]
-        fail::fail_point!($name, |_| Err($crate::error::AppError::internal("failpoint", $name)));
+        fail::fail_point!($name, |_| Err($crate::error::AppError::internal(
+            "failpoint",
+            $name
+        )));
     };
 }

@@ -14,7 +14,9 @@ pub struct StatusReport {
 
 #[server(endpoint = "system/status")]
 pub async fn system_status() -> Result<StatusReport, crate::error::AppError> {
-    crate::auth::access::require_user().await.map_err(crate::error::AppError::respond)?;
+    crate::auth::access::require_user()
+        .await
+        .map_err(crate::error::AppError::respond)?;
     let pool = crate::state::pool()?;
     // Readiness: the database answers and reports which migration it is at.
     let version: Result<Option<i64>, sqlx::Error> =
@@ -23,10 +25,18 @@ pub async fn system_status() -> Result<StatusReport, crate::error::AppError> {
             .await;
     let checked_at = chrono::Utc::now().format("%H:%M:%S UTC").to_string();
     Ok(match version {
-        Ok(v) => StatusReport { database_ok: true, schema_version: v.unwrap_or(0), checked_at },
+        Ok(v) => StatusReport {
+            database_ok: true,
+            schema_version: v.unwrap_or(0),
+            checked_at,
+        },
         Err(e) => {
             tracing::warn!(error = %e, "status check could not reach the database");
-            StatusReport { database_ok: false, schema_version: 0, checked_at }
+            StatusReport {
+                database_ok: false,
+                schema_version: 0,
+                checked_at,
+            }
         }
     })
 }

@@ -9,7 +9,10 @@ use leptos_router::{
 };
 
 use crate::{
-    auth::{CurrentUser, LoginPage, ProfilePage, WelcomePage, api::{SignOut, me}},
+    auth::{
+        CurrentUser, LoginPage, ProfilePage, WelcomePage,
+        api::{SignOut, me},
+    },
     home::HomePage,
     users::UsersPage,
 };

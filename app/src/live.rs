@@ -90,7 +90,12 @@ pub enum LiveStatus {
 /// when it commits, dropped when it rolls back. Reads the version and owner as they are now,
 /// so call it after the change.
 #[cfg(feature = "ssr")]
-pub async fn notify(conn: &mut sqlx::PgConnection, id: i64, kind: ChangeKind, user_id: i64) -> Result<(), sqlx::Error> {
+pub async fn notify(
+    conn: &mut sqlx::PgConnection,
+    id: i64,
+    kind: ChangeKind,
+    user_id: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "select pg_notify($4, json_build_object('id', o.id, 'v', o.version, 'sp', o.salesperson_id, 'k', $2::text, 'by', $3::bigint,
                                                'at', (extract(epoch from clock_timestamp()) * 1000)::bigint)::text)
@@ -118,7 +123,10 @@ pub struct Live {
 
 /// Creates the tab's live connection (in the browser only) and provides it as context.
 pub fn provide_live() {
-    let live = Live { status: RwSignal::new(LiveStatus::Connecting), connected_before: StoredValue::new(false) };
+    let live = Live {
+        status: RwSignal::new(LiveStatus::Connecting),
+        connected_before: StoredValue::new(false),
+    };
     provide_context(live);
     // Effects run only in the browser: the server renders "connecting".
     Effect::new(move |_| {
@@ -179,7 +187,10 @@ pub fn typing() -> bool {
 
 /// Calls `refetch` once things have been quiet for a moment after live events, so that a burst
 /// of changes costs one request. For lists, cards and the dashboard.
-pub fn refetch_on_live(matches: impl Fn(&LiveEvent) -> bool + 'static, refetch: impl Fn() + Clone + 'static) {
+pub fn refetch_on_live(
+    matches: impl Fn(&LiveEvent) -> bool + 'static,
+    refetch: impl Fn() + Clone + 'static,
+) {
     #[cfg(not(feature = "hydrate"))]
     {
         let _ = (matches, refetch);
@@ -189,7 +200,10 @@ pub fn refetch_on_live(matches: impl Fn(&LiveEvent) -> bool + 'static, refetch: 
 }
 
 #[cfg(feature = "hydrate")]
-fn refetch_on_live_in_browser(matches: impl Fn(&LiveEvent) -> bool + 'static, refetch: impl Fn() + Clone + 'static) {
+fn refetch_on_live_in_browser(
+    matches: impl Fn(&LiveEvent) -> bool + 'static,
+    refetch: impl Fn() + Clone + 'static,
+) {
     let pending = StoredValue::new_local(None::<leptos::prelude::TimeoutHandle>);
     on_live(move |event| {
         if !matches(event) {
@@ -199,7 +213,8 @@ fn refetch_on_live_in_browser(matches: impl Fn(&LiveEvent) -> bool + 'static, re
             handle.clear();
         }
         let refetch = refetch.clone();
-        let handle = set_timeout_with_handle(move || refetch(), std::time::Duration::from_millis(300)).ok();
+        let handle =
+            set_timeout_with_handle(move || refetch(), std::time::Duration::from_millis(300)).ok();
         pending.set_value(handle);
     });
     on_cleanup(move || {
@@ -242,7 +257,8 @@ mod client {
 
     fn emit(event: &LiveEvent) {
         // A copy: a handler may register or unregister while being called.
-        let handlers: Vec<Handler> = HANDLERS.with_borrow(|(_, handlers)| handlers.iter().map(|(_, h)| h.clone()).collect());
+        let handlers: Vec<Handler> =
+            HANDLERS.with_borrow(|(_, handlers)| handlers.iter().map(|(_, h)| h.clone()).collect());
         for handler in handlers {
             handler(event);
         }
@@ -263,12 +279,17 @@ mod client {
                 emit(&LiveEvent::Resync);
             }
         });
-        let _ = document().add_event_listener_with_callback("visibilitychange", on_visible.as_ref().unchecked_ref());
+        let _ = document().add_event_listener_with_callback(
+            "visibilitychange",
+            on_visible.as_ref().unchecked_ref(),
+        );
         on_visible.forget();
     }
 
     fn open(live: Live) {
-        let Ok(source) = EventSource::new(URL) else { return };
+        let Ok(source) = EventSource::new(URL) else {
+            return;
+        };
         let on_hello = Closure::<dyn Fn(MessageEvent)>::new(move |_| {
             live.status.set(LiveStatus::Live);
             // A reconnection may follow a gap; the first connection follows the page's own
@@ -279,7 +300,11 @@ mod client {
             live.connected_before.set_value(true);
         });
         let on_change = Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| {
-            if let Some(change) = e.data().as_string().and_then(|s| serde_json::from_str::<Change>(&s).ok()) {
+            if let Some(change) = e
+                .data()
+                .as_string()
+                .and_then(|s| serde_json::from_str::<Change>(&s).ok())
+            {
                 emit(&LiveEvent::Change(change));
             }
         });
@@ -294,8 +319,10 @@ mod client {
             }
         });
         let _ = source.add_event_listener_with_callback("hello", on_hello.as_ref().unchecked_ref());
-        let _ = source.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
-        let _ = source.add_event_listener_with_callback("resync", on_resync.as_ref().unchecked_ref());
+        let _ =
+            source.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+        let _ =
+            source.add_event_listener_with_callback("resync", on_resync.as_ref().unchecked_ref());
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_hello.forget();
         on_change.forget();

@@ -14,7 +14,9 @@ pub fn page_policy(nonce: &str) -> String {
 
 /// Called while rendering the page shell, where the nonce of this response is known.
 pub fn set_content_security_policy() {
-    let (Some(nonce), Some(response)) = (use_nonce(), use_context::<leptos_axum::ResponseOptions>()) else {
+    let (Some(nonce), Some(response)) =
+        (use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
         return;
     };
     if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce.to_string())) {

@@ -26,5 +26,7 @@ impl FromRef<AppState> for PgPool {
 pub fn pool() -> Result<PgPool, crate::error::AppError> {
     leptos::prelude::use_context::<AppState>()
         .map(|s| s.pool)
-        .ok_or_else(|| crate::error::AppError::internal("server state missing", "no AppState in context"))
+        .ok_or_else(|| {
+            crate::error::AppError::internal("server state missing", "no AppState in context")
+        })
 }

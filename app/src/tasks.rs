@@ -44,7 +44,12 @@ pub mod ops {
 
     /// Open tasks (overdue first, then by due date), followed by the last 50 finished ones. A
     /// viewer with a salesperson record sees their own unless they ask for everything in reach.
-    pub async fn list(pool: &PgPool, viewer: &Viewer, everyone: bool, today: NaiveDate) -> Result<MyTasks, AppError> {
+    pub async fn list(
+        pool: &PgPool,
+        viewer: &Viewer,
+        everyone: bool,
+        today: NaiveDate,
+    ) -> Result<MyTasks, AppError> {
         let own = viewer.user.salesperson_id.filter(|_| !everyone);
         let rows = sqlx::query!(
             r#"(select t.id, t.kind, t.description, t.priority, t.due_date as "due_date: chrono::NaiveDate", t.status, t.version, t.opportunity_id,
@@ -91,16 +96,24 @@ pub mod ops {
                 salesperson: r.salesperson.unwrap_or_default(),
             })
             .collect();
-        Ok(MyTasks { tasks, today, own: own.is_some() })
+        Ok(MyTasks {
+            tasks,
+            today,
+            own: own.is_some(),
+        })
     }
 }
 
 #[server(endpoint = "tasks/list")]
 pub async fn list_tasks(everyone: Option<String>) -> Result<MyTasks, AppError> {
-    let viewer = crate::auth::access::require_viewer().await.map_err(AppError::respond)?;
+    let viewer = crate::auth::access::require_viewer()
+        .await
+        .map_err(AppError::respond)?;
     let everyone = matches!(everyone.as_deref(), Some("1" | "true" | "on"));
     let today = crate::opportunities::api::read::today();
-    ops::list(&crate::state::pool()?, &viewer, everyone, today).await.map_err(AppError::respond)
+    ops::list(&crate::state::pool()?, &viewer, everyone, today)
+        .await
+        .map_err(AppError::respond)
 }
 
 #[component]
@@ -110,7 +123,10 @@ pub fn TasksPage() -> impl IntoView {
     let set_status = ServerAction::<SetTaskStatus>::new();
     let error = action_error(set_status);
     let done = successes(set_status);
-    let tasks = Resource::new(move || (everyone.get(), done.get()), |(everyone, _)| list_tasks(everyone.then(|| "1".to_owned())));
+    let tasks = Resource::new(
+        move || (everyone.get(), done.get()),
+        |(everyone, _)| list_tasks(everyone.then(|| "1".to_owned())),
+    );
     view! {
         <Title text="My tasks · Pipeline"/>
         <div class="page-head">
@@ -141,25 +157,38 @@ fn task_list(list: MyTasks, set_status: ServerAction<SetTaskStatus>) -> AnyView 
         .into_any();
     }
     let today = list.today;
-    let overdue = list.tasks.iter().filter(|t| t.task.status == "open" && t.task.due_date < today).count();
-    let open = list.tasks.iter().filter(|t| t.task.status == "open").count();
+    let overdue = list
+        .tasks
+        .iter()
+        .filter(|t| t.task.status == "open" && t.task.due_date < today)
+        .count();
+    let open = list
+        .tasks
+        .iter()
+        .filter(|t| t.task.status == "open")
+        .count();
     // Overdue first, then the rest of the open ones, then the finished ones (the query's order).
     let mut tasks = list.tasks;
-    tasks.sort_by_key(|t| match (t.task.status.as_str(), t.task.due_date < today) {
-        ("open", true) => 0,
-        ("open", false) => 1,
-        _ => 2,
-    });
+    tasks.sort_by_key(
+        |t| match (t.task.status.as_str(), t.task.due_date < today) {
+            ("open", true) => 0,
+            ("open", false) => 1,
+            _ => 2,
+        },
+    );
     let show_owner = !list.own;
     let items = tasks
         .into_iter()
         .map(|t| {
             let context = match (t.opportunity_id, t.opportunity) {
-                (Some(id), Some(label)) => view! { <a href=format!("/opportunities/{id}")>{label}</a> }.into_any(),
+                (Some(id), Some(label)) => {
+                    view! { <a href=format!("/opportunities/{id}")>{label}</a> }.into_any()
+                }
                 _ => ().into_any(),
             };
             let contact = t.contact.map(|c| view! { <span class="muted">{c}</span> });
-            let owner = show_owner.then(|| view! { <span class="muted">{t.salesperson.clone()}</span> });
+            let owner =
+                show_owner.then(|| view! { <span class="muted">{t.salesperson.clone()}</span> });
             let context = view! { {context}" "{contact}" "{owner} }.into_any();
             task_item(t.task, today, set_status, Some(context))
         })

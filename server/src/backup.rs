@@ -29,11 +29,17 @@ impl Target {
         match config.database_choice()? {
             DatabaseChoice::External(options) => {
                 let url = config.database_url.as_deref().unwrap_or_default().trim();
-                let mut parsed = url::Url::parse(url).map_err(|e| StartupError::BadDatabaseUrl(e.to_string()))?;
+                let mut parsed = url::Url::parse(url)
+                    .map_err(|e| StartupError::BadDatabaseUrl(e.to_string()))?;
                 let password = parsed.password().map(|p| percent_decode(p));
                 let _ = parsed.set_password(None);
                 let pool = db::connect(options).await?;
-                Ok(Self { args: vec![format!("--dbname={parsed}")], password, pool, embedded: None })
+                Ok(Self {
+                    args: vec![format!("--dbname={parsed}")],
+                    password,
+                    pool,
+                    embedded: None,
+                })
             }
             DatabaseChoice::Embedded(dir) => {
                 let pg = EmbeddedPostgres::start(&dir).await?;
@@ -45,7 +51,12 @@ impl Target {
                         return Err(e);
                     }
                 };
-                Ok(Self { args: pg.libpq_args(embedded::DATABASE_NAME), password: None, pool, embedded: Some(pg) })
+                Ok(Self {
+                    args: pg.libpq_args(embedded::DATABASE_NAME),
+                    password: None,
+                    pool,
+                    embedded: Some(pg),
+                })
             }
         }
     }
@@ -61,18 +72,29 @@ impl Target {
     /// Runs pg_dump or pg_restore (the version next to the embedded cluster's binaries, which
     /// matches the server's, else the one on PATH); Err carries the tool's own last words.
     async fn run(&self, program: &str, extra: &[String]) -> Result<(), StartupError> {
-        let binary = embedded::find_bin_dir().map(|dir| dir.join(program)).filter(|p| p.exists()).unwrap_or_else(|| PathBuf::from(program));
+        let binary = embedded::find_bin_dir()
+            .map(|dir| dir.join(program))
+            .filter(|p| p.exists())
+            .unwrap_or_else(|| PathBuf::from(program));
         let mut cmd = Command::new(&binary);
         cmd.args(extra).args(&self.args).kill_on_drop(true);
         if let Some(password) = &self.password {
             cmd.env("PGPASSWORD", password);
         }
-        let output = cmd.output().await.map_err(|e| StartupError::Invalid(format!("cannot run {}: {e}", binary.display())))?;
+        let output = cmd
+            .output()
+            .await
+            .map_err(|e| StartupError::Invalid(format!("cannot run {}: {e}", binary.display())))?;
         if output.status.success() {
             return Ok(());
         }
         let text = String::from_utf8_lossy(&output.stderr);
-        let words: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).rev().take(3).collect();
+        let words: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .rev()
+            .take(3)
+            .collect();
         Err(StartupError::Invalid(format!(
             "{program} failed ({}): {}",
             output.status,
@@ -82,7 +104,9 @@ impl Target {
 }
 
 fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Writes a custom-format dump of the whole database to `output` (through a temporary file
@@ -91,11 +115,28 @@ pub async fn backup(config: &Config, output: &Path) -> Result<String, StartupErr
     let target = Target::open(config).await?;
     let partial = output.with_extension("partial");
     let result = async {
-        target.run("pg_dump", &["--format=custom".into(), "--no-owner".into(), "--no-privileges".into(), format!("--file={}", partial.display())]).await?;
-        std::fs::rename(&partial, output).map_err(|e| StartupError::Invalid(format!("cannot write {}: {e}", output.display())))?;
-        let (opportunities, entries) = crate::check::counts(&target.pool).await.map_err(database_error)?;
+        target
+            .run(
+                "pg_dump",
+                &[
+                    "--format=custom".into(),
+                    "--no-owner".into(),
+                    "--no-privileges".into(),
+                    format!("--file={}", partial.display()),
+                ],
+            )
+            .await?;
+        std::fs::rename(&partial, output).map_err(|e| {
+            StartupError::Invalid(format!("cannot write {}: {e}", output.display()))
+        })?;
+        let (opportunities, entries) = crate::check::counts(&target.pool)
+            .await
+            .map_err(database_error)?;
         let size = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
-        Ok(format!("Backed up {opportunities} opportunities and {entries} entries to {} ({size} bytes).", output.display()))
+        Ok(format!(
+            "Backed up {opportunities} opportunities and {entries} entries to {} ({size} bytes).",
+            output.display()
+        ))
     }
     .await;
     if result.is_err() {
@@ -107,9 +148,16 @@ pub async fn backup(config: &Config, output: &Path) -> Result<String, StartupErr
 
 /// Restores a dump made by `backup` into an empty database (or over the existing one with
 /// `replace`), brings its schema up to date and checks it.
-pub async fn restore(config: &Config, input: &Path, replace: bool) -> Result<crate::check::Report, StartupError> {
+pub async fn restore(
+    config: &Config,
+    input: &Path,
+    replace: bool,
+) -> Result<crate::check::Report, StartupError> {
     if !input.is_file() {
-        return Err(StartupError::Invalid(format!("{} is not a file", input.display())));
+        return Err(StartupError::Invalid(format!(
+            "{} is not a file",
+            input.display()
+        )));
     }
     let target = Target::open(config).await?;
     let result = async {

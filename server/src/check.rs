@@ -169,7 +169,9 @@ impl Report {
 
 /// Runs every rule in one read-only snapshot.
 pub async fn check(pool: &PgPool) -> Result<Report, sqlx::Error> {
-    let mut tx = pool.begin_with("begin isolation level repeatable read, read only").await?;
+    let mut tx = pool
+        .begin_with("begin isolation level repeatable read, read only")
+        .await?;
     let (opportunities, entries) = counts(&mut *tx).await?;
     let mut findings = Vec::with_capacity(RULES.len());
     for rule in RULES {
@@ -180,33 +182,60 @@ pub async fn check(pool: &PgPool) -> Result<Report, sqlx::Error> {
         .fetch_all(&mut *tx)
         .await?;
         let count = rows.first().map_or(0, |r| r.get::<i64, _>("total"));
-        let examples = rows.iter().map(|r| (r.get("subject"), r.get("problem"))).collect();
-        findings.push(Finding { rule: rule.name, count, examples });
+        let examples = rows
+            .iter()
+            .map(|r| (r.get("subject"), r.get("problem")))
+            .collect();
+        findings.push(Finding {
+            rule: rule.name,
+            count,
+            examples,
+        });
     }
     tx.rollback().await?;
-    Ok(Report { opportunities, entries, findings })
+    Ok(Report {
+        opportunities,
+        entries,
+        findings,
+    })
 }
 
 /// How many opportunities and opportunity entries there are.
 pub async fn counts<'e>(db: impl sqlx::PgExecutor<'e>) -> Result<(i64, i64), sqlx::Error> {
-    sqlx::query_as("select (select count(*) from opportunities), (select count(*) from opportunity_entries)").fetch_one(db).await
+    sqlx::query_as(
+        "select (select count(*) from opportunities), (select count(*) from opportunity_entries)",
+    )
+    .fetch_one(db)
+    .await
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Checked {} opportunities and {} entries.", self.opportunities, self.entries)?;
+        writeln!(
+            f,
+            "Checked {} opportunities and {} entries.",
+            self.opportunities, self.entries
+        )?;
         for finding in &self.findings {
             if finding.count == 0 {
                 writeln!(f, "  ok      {}", finding.rule)?;
                 continue;
             }
             let plural = if finding.count == 1 { "" } else { "s" };
-            writeln!(f, "  FAILED  {} — {} problem{plural}:", finding.rule, finding.count)?;
+            writeln!(
+                f,
+                "  FAILED  {} — {} problem{plural}:",
+                finding.rule, finding.count
+            )?;
             for (subject, problem) in &finding.examples {
                 writeln!(f, "            {subject}: {problem}")?;
             }
             if finding.count > finding.examples.len() as i64 {
-                writeln!(f, "            … and {} more", finding.count - finding.examples.len() as i64)?;
+                writeln!(
+                    f,
+                    "            … and {} more",
+                    finding.count - finding.examples.len() as i64
+                )?;
             }
         }
         match self.problems() {

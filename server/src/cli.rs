@@ -11,7 +11,11 @@ use tokio::net::TcpListener;
 use crate::{db, embedded::EmbeddedPostgres, error::StartupError};
 
 #[derive(Debug, Parser)]
-#[command(name = "pipeline", version, about = "Pipeline, the sales-opportunity manager")]
+#[command(
+    name = "pipeline",
+    version,
+    about = "Pipeline, the sales-opportunity manager"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -70,22 +74,43 @@ pub struct Config {
     #[arg(long, env = "PIPELINE_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
     /// Address to listen on.
-    #[arg(long, env = "PIPELINE_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "PIPELINE_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
     pub addr: SocketAddr,
     /// Log filter, e.g. `info`, `debug`, `info,sqlx=debug`.
-    #[arg(long, env = "PIPELINE_LOG", default_value = "info,sqlx=warn", global = true)]
+    #[arg(
+        long,
+        env = "PIPELINE_LOG",
+        default_value = "info,sqlx=warn",
+        global = true
+    )]
     pub log: String,
     /// Mark session cookies Secure (set this when users reach Pipeline over https).
     #[arg(long, env = "PIPELINE_SECURE_COOKIES", global = true)]
     pub secure_cookies: bool,
     /// API requests per second per token (bursts of twice as many); more get 429.
-    #[arg(long, env = "PIPELINE_API_RATE_LIMIT", default_value_t = 50, global = true)]
+    #[arg(
+        long,
+        env = "PIPELINE_API_RATE_LIMIT",
+        default_value_t = 50,
+        global = true
+    )]
     pub api_rate_limit: u32,
     /// Seconds a request may take (CSV imports: at least 300); slower ones get 408.
     #[arg(long, env = "PIPELINE_REQUEST_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..), global = true)]
     pub request_timeout: u16,
     /// Log format: readable text or one JSON object per line.
-    #[arg(long, env = "PIPELINE_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "PIPELINE_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 }
 
@@ -155,7 +180,10 @@ impl Database {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -169,7 +197,9 @@ pub fn main() -> ExitCode {
             Command::CreateUser(args) => create_user(&cli.config, args).await,
             Command::Seed(args) => seed(&cli.config, args).await,
             Command::Check => check(&cli.config).await,
-            Command::Backup { output } => crate::backup::backup(&cli.config, &output).await.map(|said| println!("{said}")),
+            Command::Backup { output } => crate::backup::backup(&cli.config, &output)
+                .await
+                .map(|said| println!("{said}")),
             Command::Restore { input, replace } => restore(&cli.config, &input, replace).await,
         }
     });
@@ -205,7 +235,11 @@ async fn check(config: &Config) -> Result<(), StartupError> {
     problems_are_an_error(&report)
 }
 
-async fn restore(config: &Config, input: &std::path::Path, replace: bool) -> Result<(), StartupError> {
+async fn restore(
+    config: &Config,
+    input: &std::path::Path,
+    replace: bool,
+) -> Result<(), StartupError> {
     let report = crate::backup::restore(config, input, replace).await?;
     println!("Restored {}.\n{report}", input.display());
     problems_are_an_error(&report)
@@ -214,25 +248,44 @@ async fn restore(config: &Config, input: &std::path::Path, replace: bool) -> Res
 fn problems_are_an_error(report: &crate::check::Report) -> Result<(), StartupError> {
     match report.problems() {
         0 => Ok(()),
-        1 => Err(StartupError::Invalid("the database breaks a rule of the domain (listed above)".into())),
-        n => Err(StartupError::Invalid(format!("the database breaks the domain's rules in {n} places (listed above)"))),
+        1 => Err(StartupError::Invalid(
+            "the database breaks a rule of the domain (listed above)".into(),
+        )),
+        n => Err(StartupError::Invalid(format!(
+            "the database breaks the domain's rules in {n} places (listed above)"
+        ))),
     }
 }
 
 async fn create_user(config: &Config, args: CreateUserArgs) -> Result<(), StartupError> {
-    let role = app::auth::Role::parse(&args.role)
-        .ok_or_else(|| StartupError::Invalid(format!("unknown role {:?}: use admin, manager or salesperson", args.role)))?;
+    let role = app::auth::Role::parse(&args.role).ok_or_else(|| {
+        StartupError::Invalid(format!(
+            "unknown role {:?}: use admin, manager or salesperson",
+            args.role
+        ))
+    })?;
     let password = match std::env::var("PIPELINE_NEW_PASSWORD") {
         Ok(p) => p,
         Err(_) => {
-            eprintln!("Password for {} (at least 10 characters), then Enter:", args.email);
+            eprintln!(
+                "Password for {} (at least 10 characters), then Enter:",
+                args.email
+            );
             let mut line = String::new();
-            std::io::stdin().read_line(&mut line).map_err(|e| StartupError::Invalid(e.to_string()))?;
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| StartupError::Invalid(e.to_string()))?;
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
     let db = Database::open(config).await?;
-    let new = app::auth::ops::NewUser { email: args.email, display_name: args.name, password, role, salesperson_id: None };
+    let new = app::auth::ops::NewUser {
+        email: args.email,
+        display_name: args.name,
+        password,
+        role,
+        salesperson_id: None,
+    };
     let created = app::auth::ops::create_user(&db.pool, new, None).await;
     db.close().await?;
     match created {
@@ -241,7 +294,11 @@ async fn create_user(config: &Config, args: CreateUserArgs) -> Result<(), Startu
             Ok(())
         }
         Err(app::error::AppError::Validation(fields)) => Err(StartupError::Invalid(
-            fields.into_iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "),
+            fields
+                .into_iter()
+                .map(|(f, m)| format!("{f}: {m}"))
+                .collect::<Vec<_>>()
+                .join("; "),
         )),
         Err(e) => Err(StartupError::Invalid(e.to_string())),
     }
@@ -256,14 +313,25 @@ async fn serve(config: &Config) -> Result<(), StartupError> {
     // Bind first: a taken port should fail fast, before a database is started for nothing.
     let listener = TcpListener::bind(config.addr)
         .await
-        .map_err(|e| StartupError::Bind { addr: config.addr, reason: e.to_string() })?;
+        .map_err(|e| StartupError::Bind {
+            addr: config.addr,
+            reason: e.to_string(),
+        })?;
     let db = Database::open(config).await?;
-    let state = AppState { pool: db.pool.clone(), leptos_options };
-    let app = crate::http::router(state, crate::http::HttpOptions {
-        secure_cookies: config.secure_cookies,
-        api: crate::api::ApiOptions { rate_limit: config.api_rate_limit },
-        request_timeout: std::time::Duration::from_secs(config.request_timeout.into()),
-    });
+    let state = AppState {
+        pool: db.pool.clone(),
+        leptos_options,
+    };
+    let app = crate::http::router(
+        state,
+        crate::http::HttpOptions {
+            secure_cookies: config.secure_cookies,
+            api: crate::api::ApiOptions {
+                rate_limit: config.api_rate_limit,
+            },
+            request_timeout: std::time::Duration::from_secs(config.request_timeout.into()),
+        },
+    );
     // Expired sessions are deleted in the background (every instance may do it; it is idempotent).
     use axum_login::tower_sessions::ExpiredDeletion;
     let cleanup = tokio::spawn(
@@ -309,10 +377,15 @@ async fn shutdown_signal() {
 fn init_tracing(config: &Config) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|e| {
-        eprintln!("warning: invalid log filter {:?} ({e}); using `info`", config.log);
+        eprintln!(
+            "warning: invalid log filter {:?} ({e}); using `info`",
+            config.log
+        );
         EnvFilter::new("info")
     });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match config.log_format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -332,21 +405,34 @@ mod tests {
 
     #[test]
     fn a_database_url_means_no_embedded_cluster() {
-        let choice = config(Some("postgres://u:p@db.example:5433/sales")).database_choice().unwrap();
+        let choice = config(Some("postgres://u:p@db.example:5433/sales"))
+            .database_choice()
+            .unwrap();
         assert!(matches!(choice, DatabaseChoice::External(o) if o.get_port() == 5433));
     }
 
     #[test]
     fn without_a_database_url_the_embedded_cluster_is_used() {
-        assert!(matches!(config(None).database_choice().unwrap(), DatabaseChoice::Embedded(_)));
-        assert!(matches!(config(Some("  ")).database_choice().unwrap(), DatabaseChoice::Embedded(_)));
+        assert!(matches!(
+            config(None).database_choice().unwrap(),
+            DatabaseChoice::Embedded(_)
+        ));
+        assert!(matches!(
+            config(Some("  ")).database_choice().unwrap(),
+            DatabaseChoice::Embedded(_)
+        ));
     }
 
     #[test]
     fn a_malformed_database_url_is_a_clear_error_without_the_password() {
-        let err = config(Some("mysql://u:s3cret@host/db")).database_choice().unwrap_err();
+        let err = config(Some("mysql://u:s3cret@host/db"))
+            .database_choice()
+            .unwrap_err();
         let text = err.to_string();
-        assert!(text.starts_with("DATABASE_URL is not a valid PostgreSQL URL"), "{text}");
+        assert!(
+            text.starts_with("DATABASE_URL is not a valid PostgreSQL URL"),
+            "{text}"
+        );
         assert!(!text.contains("s3cret"), "{text}");
     }
 }

@@ -18,7 +18,9 @@ pub fn parse_url(url: &str) -> Result<PgConnectOptions, StartupError> {
     // sqlx accepts any scheme; a mysql:// URL would otherwise fail later and more obscurely.
     let scheme = url.split_once("://").map(|(s, _)| s);
     if !matches!(scheme, Some("postgres" | "postgresql")) {
-        return Err(StartupError::BadDatabaseUrl("it must start with postgres://".into()));
+        return Err(StartupError::BadDatabaseUrl(
+            "it must start with postgres://".into(),
+        ));
     }
     PgConnectOptions::from_str(url).map_err(|e| StartupError::BadDatabaseUrl(e.to_string()))
 }
@@ -31,11 +33,17 @@ pub async fn connect(options: PgConnectOptions) -> Result<PgPool, StartupError> 
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await
-        .map_err(|e| StartupError::DatabaseUnreachable { target, reason: e.to_string() })
+        .map_err(|e| StartupError::DatabaseUnreachable {
+            target,
+            reason: e.to_string(),
+        })
 }
 
 pub async fn migrate(pool: &PgPool) -> Result<(), StartupError> {
-    MIGRATOR.run(pool).await.map_err(|e| StartupError::Migration(e.to_string()))
+    MIGRATOR
+        .run(pool)
+        .await
+        .map_err(|e| StartupError::Migration(e.to_string()))
 }
 
 /// The newest migration this binary knows.

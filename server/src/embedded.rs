@@ -46,17 +46,41 @@ impl EmbeddedPostgres {
         prepare_data_dir(&data_dir, &pgdata, run_as_postgres)?;
         let socket_dir = choose_socket_dir(&pgdata, run_as_postgres)?;
 
-        let mut pg = Self { bin_dir, pgdata, socket_dir, run_as_postgres, started_here: true };
+        let mut pg = Self {
+            bin_dir,
+            pgdata,
+            socket_dir,
+            run_as_postgres,
+            started_here: true,
+        };
         if !pg.pgdata.join("PG_VERSION").exists() {
             tracing::info!(path = %pg.pgdata.display(), "initialising the embedded PostgreSQL cluster");
             let pgdata = pg.pgdata.to_string_lossy().into_owned();
-            pg.pg("initdb", &["-D", &pgdata, "-A", "trust", "-U", SUPERUSER, "-E", "UTF8", "--no-instructions"])
-                .await
-                .map_err(|reason| StartupError::Embedded { action: "initialise", reason })?;
+            pg.pg(
+                "initdb",
+                &[
+                    "-D",
+                    &pgdata,
+                    "-A",
+                    "trust",
+                    "-U",
+                    SUPERUSER,
+                    "-E",
+                    "UTF8",
+                    "--no-instructions",
+                ],
+            )
+            .await
+            .map_err(|reason| StartupError::Embedded {
+                action: "initialise",
+                reason,
+            })?;
         }
 
         if pg.is_running().await {
-            tracing::warn!("reusing an embedded PostgreSQL that was already running (left by an earlier process)");
+            tracing::warn!(
+                "reusing an embedded PostgreSQL that was already running (left by an earlier process)"
+            );
             pg.started_here = false;
         } else {
             let options = format!(
@@ -65,12 +89,17 @@ impl EmbeddedPostgres {
             );
             let pgdata = pg.pgdata.to_string_lossy().into_owned();
             let log = pg.pgdata.join("server.log").to_string_lossy().into_owned();
-            pg.pg("pg_ctl", &["-D", &pgdata, "-l", &log, "-w", "-t", "60", "-o", &options, "start"])
-                .await
-                .map_err(|reason| StartupError::Embedded {
-                    action: "start",
-                    reason: format!("{reason} (see {log})"),
-                })?;
+            pg.pg(
+                "pg_ctl",
+                &[
+                    "-D", &pgdata, "-l", &log, "-w", "-t", "60", "-o", &options, "start",
+                ],
+            )
+            .await
+            .map_err(|reason| StartupError::Embedded {
+                action: "start",
+                reason: format!("{reason} (see {log})"),
+            })?;
             tracing::info!(socket = %pg.socket_dir.display(), "embedded PostgreSQL started");
         }
         pg.create_database().await?;
@@ -105,7 +134,10 @@ impl EmbeddedPostgres {
         let pgdata = self.pgdata.to_string_lossy().into_owned();
         self.pg("pg_ctl", &["-D", &pgdata, "-m", "fast", "-w", "stop"])
             .await
-            .map_err(|reason| StartupError::Embedded { action: "stop", reason })?;
+            .map_err(|reason| StartupError::Embedded {
+                action: "stop",
+                reason,
+            })?;
         tracing::info!("embedded PostgreSQL stopped");
         Ok(())
     }
@@ -120,8 +152,9 @@ impl EmbeddedPostgres {
             target: format!("the embedded cluster ({})", self.socket_dir.display()),
             reason: e.to_string(),
         };
-        let mut conn =
-            PgConnection::connect_with(&self.connect_options("postgres")).await.map_err(unreachable)?;
+        let mut conn = PgConnection::connect_with(&self.connect_options("postgres"))
+            .await
+            .map_err(unreachable)?;
         let exists: bool =
             sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
                 .bind(DATABASE_NAME)
@@ -150,7 +183,10 @@ impl EmbeddedPostgres {
         };
         // Run from a directory every user may enter, so the postgres user never trips on ours.
         cmd.args(args).current_dir("/").kill_on_drop(true);
-        let output = cmd.output().await.map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+        let output = cmd
+            .output()
+            .await
+            .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
         check(&output)
     }
 }
@@ -161,8 +197,16 @@ fn check(output: &Output) -> Result<(), String> {
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let text = if stderr.trim().is_empty() { stdout } else { stderr };
-    let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output");
+    let text = if stderr.trim().is_empty() {
+        stdout
+    } else {
+        stderr
+    };
+    let last = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no output");
     Err(format!("{} ({})", last.trim(), output.status))
 }
 
@@ -209,12 +253,21 @@ fn postgres_ids() -> Option<(u32, u32)> {
 }
 
 fn absolute(path: &Path) -> Result<PathBuf, StartupError> {
-    std::path::absolute(path)
-        .map_err(|e| StartupError::DataDir { path: path.to_path_buf(), reason: e.to_string() })
+    std::path::absolute(path).map_err(|e| StartupError::DataDir {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
-fn prepare_data_dir(data_dir: &Path, pgdata: &Path, run_as_postgres: bool) -> Result<(), StartupError> {
-    let fail = |reason: String| StartupError::DataDir { path: data_dir.to_path_buf(), reason };
+fn prepare_data_dir(
+    data_dir: &Path,
+    pgdata: &Path,
+    run_as_postgres: bool,
+) -> Result<(), StartupError> {
+    let fail = |reason: String| StartupError::DataDir {
+        path: data_dir.to_path_buf(),
+        reason,
+    };
     std::fs::create_dir_all(pgdata).map_err(|e| fail(e.to_string()))?;
     if run_as_postgres {
         let (uid, gid) = postgres_ids().ok_or_else(|| {
@@ -228,7 +281,8 @@ fn prepare_data_dir(data_dir: &Path, pgdata: &Path, run_as_postgres: bool) -> Re
         }
     }
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(pgdata, std::fs::Permissions::from_mode(0o700)).map_err(|e| fail(e.to_string()))
+    std::fs::set_permissions(pgdata, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| fail(e.to_string()))
 }
 
 fn postgres_can_enter(dir: &Path) -> bool {
@@ -250,7 +304,10 @@ fn choose_socket_dir(pgdata: &Path, run_as_postgres: bool) -> Result<PathBuf, St
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     pgdata.hash(&mut hasher);
     let dir = std::env::temp_dir().join(format!("pipeline-pg-{:016x}", hasher.finish()));
-    let fail = |e: std::io::Error| StartupError::DataDir { path: dir.clone(), reason: e.to_string() };
+    let fail = |e: std::io::Error| StartupError::DataDir {
+        path: dir.clone(),
+        reason: e.to_string(),
+    };
     std::fs::create_dir_all(&dir).map_err(fail)?;
     if run_as_postgres && let Some((uid, gid)) = postgres_ids() {
         std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(fail)?;

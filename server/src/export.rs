@@ -25,21 +25,44 @@ pub const MAX_ROWS: usize = 200_000;
 pub use app::import::safe_cell;
 
 fn write_row(out: &mut csv::Writer<Vec<u8>>, cells: &[String]) -> Result<(), AppError> {
-    out.write_record(cells.iter().map(|c| safe_cell(c).into_owned())).map_err(|e| AppError::internal("csv export", e))
+    out.write_record(cells.iter().map(|c| safe_cell(c).into_owned()))
+        .map_err(|e| AppError::internal("csv export", e))
 }
 
-pub async fn opportunities(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<Vec<u8>, AppError> {
+pub async fn opportunities(
+    pool: &PgPool,
+    viewer: &Viewer,
+    query: &ListQuery,
+) -> Result<Vec<u8>, AppError> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let header = [
-        "no", "description", "status", "priority", "contact", "salesperson", "sales_cycle", "stage", "estimated_value",
-        "probability_pct", "calculated_value", "estimated_closing_date",
+        "no",
+        "description",
+        "status",
+        "priority",
+        "contact",
+        "salesperson",
+        "sales_cycle",
+        "stage",
+        "estimated_value",
+        "probability_pct",
+        "calculated_value",
+        "estimated_closing_date",
     ];
     write_row(&mut out, &header.map(String::from))?;
     let mut after = None;
     let mut rows = 0;
     loop {
-        let (list, next) =
-            app::opportunities::ops::list_window(pool, viewer, query, Window::After { after, limit: SLICE }).await?;
+        let (list, next) = app::opportunities::ops::list_window(
+            pool,
+            viewer,
+            query,
+            Window::After {
+                after,
+                limit: SLICE,
+            },
+        )
+        .await?;
         for i in list.items {
             rows += 1;
             write_row(
@@ -56,7 +79,9 @@ pub async fn opportunities(pool: &PgPool, viewer: &Viewer, query: &ListQuery) ->
                     i.estimated_value.to_string(),
                     i.probability.to_string(),
                     i.calculated_value.to_string(),
-                    i.estimated_closing_date.map(|d| d.to_string()).unwrap_or_default(),
+                    i.estimated_closing_date
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
                 ],
             )?;
         }
@@ -65,17 +90,34 @@ pub async fn opportunities(pool: &PgPool, viewer: &Viewer, query: &ListQuery) ->
             _ => break,
         }
     }
-    out.into_inner().map_err(|e| AppError::internal("csv export", e))
+    out.into_inner()
+        .map_err(|e| AppError::internal("csv export", e))
 }
 
-pub async fn contacts(pool: &PgPool, viewer: &Viewer, search: &str, kind: Option<app::contacts::ContactKind>) -> Result<Vec<u8>, AppError> {
+pub async fn contacts(
+    pool: &PgPool,
+    viewer: &Viewer,
+    search: &str,
+    kind: Option<app::contacts::ContactKind>,
+) -> Result<Vec<u8>, AppError> {
     let mut out = csv::Writer::from_writer(Vec::new());
-    let header = ["no", "kind", "name", "company", "email", "phone", "city", "salesperson_code"];
+    let header = [
+        "no",
+        "kind",
+        "name",
+        "company",
+        "email",
+        "phone",
+        "city",
+        "salesperson_code",
+    ];
     write_row(&mut out, &header.map(String::from))?;
     let mut after = None;
     let mut rows = 0;
     loop {
-        let items = app::contacts::ops::list_after(pool, viewer, search, kind, after.clone(), SLICE).await?;
+        let items =
+            app::contacts::ops::list_after(pool, viewer, search, kind, after.clone(), SLICE)
+                .await?;
         let last = items.last().map(|c| (c.name.clone(), c.id));
         let full = items.len() as i64 == SLICE;
         for c in items {
@@ -86,7 +128,9 @@ pub async fn contacts(pool: &PgPool, viewer: &Viewer, search: &str, kind: Option
                     c.no,
                     c.kind.as_str().into(),
                     c.name,
-                    c.company_name.filter(|_| c.company_readable).unwrap_or_default(),
+                    c.company_name
+                        .filter(|_| c.company_readable)
+                        .unwrap_or_default(),
                     c.email,
                     c.phone,
                     c.city,
@@ -99,7 +143,8 @@ pub async fn contacts(pool: &PgPool, viewer: &Viewer, search: &str, kind: Option
         }
         after = last;
     }
-    out.into_inner().map_err(|e| AppError::internal("csv export", e))
+    out.into_inner()
+        .map_err(|e| AppError::internal("csv export", e))
 }
 
 /// A CSV download.
@@ -107,7 +152,10 @@ pub fn attachment(bytes: Vec<u8>, name: &str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
         bytes,
@@ -116,11 +164,16 @@ pub fn attachment(bytes: Vec<u8>, name: &str) -> Response {
 }
 
 /// The signed-in user's scopes, or the answer for someone who is not signed in.
-async fn session_viewer(pool: &PgPool, auth: app::auth::backend::AuthSession) -> Result<Viewer, Response> {
+async fn session_viewer(
+    pool: &PgPool,
+    auth: app::auth::backend::AuthSession,
+) -> Result<Viewer, Response> {
     let Some(user) = auth.user else {
         return Err((axum::http::StatusCode::UNAUTHORIZED, "Please sign in.").into_response());
     };
-    app::auth::access::resolve(pool, user).await.map_err(|e| (status(&e), e.to_string()).into_response())
+    app::auth::access::resolve(pool, user)
+        .await
+        .map_err(|e| (status(&e), e.to_string()).into_response())
 }
 
 /// The file, or the error's status and sentence (the links are plain downloads, no page).
@@ -132,7 +185,8 @@ fn download(result: Result<Vec<u8>, AppError>, name: &str) -> Response {
 }
 
 fn status(e: &AppError) -> axum::http::StatusCode {
-    axum::http::StatusCode::from_u16(e.status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
+    axum::http::StatusCode::from_u16(e.status())
+        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// `GET /export/opportunities.csv?<the list's query>` for the list page's link.
@@ -146,7 +200,10 @@ pub async fn opportunities_download(
         Err(r) => return r,
     };
     let query = ListQuery::parse(|name| params.get(name).cloned());
-    download(opportunities(&state.pool, &viewer, &query).await, "opportunities.csv")
+    download(
+        opportunities(&state.pool, &viewer, &query).await,
+        "opportunities.csv",
+    )
 }
 
 /// `GET /export/contacts.csv?q=…&kind=…` for the contact list's link.
@@ -159,7 +216,15 @@ pub async fn contacts_download(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let search: String = params.get("q").map(|q| q.trim().chars().take(app::contacts::MAX_SEARCH).collect()).unwrap_or_default();
-    let kind = params.get("kind").and_then(|k| app::contacts::ContactKind::parse(k));
-    download(contacts(&state.pool, &viewer, &search, kind).await, "contacts.csv")
+    let search: String = params
+        .get("q")
+        .map(|q| q.trim().chars().take(app::contacts::MAX_SEARCH).collect())
+        .unwrap_or_default();
+    let kind = params
+        .get("kind")
+        .and_then(|k| app::contacts::ContactKind::parse(k));
+    download(
+        contacts(&state.pool, &viewer, &search, kind).await,
+        "contacts.csv",
+    )
 }

@@ -18,14 +18,21 @@ pub const ABSOLUTE_SESSION_SECS: i64 = 7 * 24 * 3600;
 /// Paths anyone may open: the sign-in and first-run pages, health checks, static assets, and
 /// server functions (which check the user themselves and answer 401).
 fn is_public(path: &str) -> bool {
-    matches!(path, "/login" | "/welcome" | "/healthz" | "/readyz" | "/favicon.svg")
-        || path.starts_with("/pkg/")
+    matches!(
+        path,
+        "/login" | "/welcome" | "/healthz" | "/readyz" | "/favicon.svg"
+    ) || path.starts_with("/pkg/")
         || path.starts_with("/api/")
 }
 
 /// Signed-out visitors of a page go to the sign-in page (or to first run while nobody has an
 /// account), so no page content is ever rendered for them.
-pub async fn require_sign_in(State(state): State<AppState>, auth: AuthSession, req: Request, next: Next) -> Response {
+pub async fn require_sign_in(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path();
     let is_page_read = matches!(*req.method(), Method::GET | Method::HEAD);
     if auth.user.is_some() || !is_page_read || is_public(path) {
@@ -34,11 +41,23 @@ pub async fn require_sign_in(State(state): State<AppState>, auth: AuthSession, r
     match app::auth::ops::any_user_exists(&state.pool).await {
         Ok(false) => Redirect::to("/welcome").into_response(),
         Ok(true) => {
-            let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-            let to = if target == "/" { "/login".to_owned() } else { format!("/login?next={}", urlencode(target)) };
+            let target = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let to = if target == "/" {
+                "/login".to_owned()
+            } else {
+                format!("/login?next={}", urlencode(target))
+            };
             Redirect::to(&to).into_response()
         }
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "Pipeline cannot reach its database right now.").into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Pipeline cannot reach its database right now.",
+        )
+            .into_response(),
     }
 }
 
@@ -49,10 +68,15 @@ fn urlencode(s: &str) -> String {
 
 /// Ends sessions older than the absolute lifetime, however active they are. The request goes on
 /// signed out: later layers and server functions see the ended session.
-pub async fn absolute_session_expiry(mut auth: AuthSession, mut req: Request, next: Next) -> Response {
+pub async fn absolute_session_expiry(
+    mut auth: AuthSession,
+    mut req: Request,
+    next: Next,
+) -> Response {
     if auth.user.is_some() {
         let signed_in_at: Option<i64> = auth.session.get(SIGNED_IN_AT).await.ok().flatten();
-        let expired = signed_in_at.is_none_or(|t| chrono::Utc::now().timestamp() - t > ABSOLUTE_SESSION_SECS);
+        let expired =
+            signed_in_at.is_none_or(|t| chrono::Utc::now().timestamp() - t > ABSOLUTE_SESSION_SECS);
         if expired {
             let _ = auth.logout().await;
             req.extensions_mut().insert(auth);
@@ -64,11 +88,17 @@ pub async fn absolute_session_expiry(mut auth: AuthSession, mut req: Request, ne
 /// Refuses state-changing requests sent by another site (CSRF). Browsers say where a request
 /// comes from in `Sec-Fetch-Site` (and `Origin`); non-browser clients send neither.
 pub async fn refuse_cross_site(req: Request, next: Next) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) || is_same_origin(req.headers()) {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || is_same_origin(req.headers())
+    {
         return next.run(req).await;
     }
     tracing::warn!(path = %req.uri().path(), "cross-site request refused");
-    (StatusCode::FORBIDDEN, "Cross-site requests are not allowed.").into_response()
+    (
+        StatusCode::FORBIDDEN,
+        "Cross-site requests are not allowed.",
+    )
+        .into_response()
 }
 
 pub fn is_same_origin(headers: &HeaderMap) -> bool {
@@ -80,7 +110,9 @@ pub fn is_same_origin(headers: &HeaderMap) -> bool {
         (Some(origin), Some(host)) => {
             let origin = origin.to_str().unwrap_or("");
             let host = host.to_str().unwrap_or("");
-            origin.split_once("://").is_some_and(|(_, rest)| rest == host)
+            origin
+                .split_once("://")
+                .is_some_and(|(_, rest)| rest == host)
         }
         // No Origin: not a cross-site browser form or fetch (those always send it on POST).
         (None, _) => true,
@@ -99,7 +131,11 @@ pub async fn bad_arguments_are_422(req: Request, next: Next) -> Response {
     }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response();
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on our side.",
+        )
+            .into_response();
     };
     let is_validation = serde_json::from_slice::<serde_json::Value>(&bytes)
         .is_ok_and(|v| v.get("Validation").is_some());
@@ -115,12 +151,22 @@ pub async fn bad_arguments_are_422(req: Request, next: Next) -> Response {
 pub async fn clear_stale_form_error(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     if response.status() == StatusCode::FOUND
-        && let Some(location) = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok())
+        && let Some(location) = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
         && let Some((base, query)) = location.split_once('?')
         && query.split('&').any(|p| p.starts_with("error="))
     {
-        let kept: Vec<&str> = query.split('&').filter(|p| !p.starts_with("error=")).collect();
-        let cleaned = if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) };
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|p| !p.starts_with("error="))
+            .collect();
+        let cleaned = if kept.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
         if let Ok(value) = HeaderValue::from_str(&cleaned) {
             response.headers_mut().insert(header::LOCATION, value);
         }
@@ -133,11 +179,19 @@ pub async fn clear_stale_form_error(req: Request, next: Next) -> Response {
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let h = response.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"));
+        .or_insert(HeaderValue::from_static(
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+        ));
     response
 }
 
@@ -155,18 +209,46 @@ mod tests {
 
     #[test]
     fn cross_site_requests_are_recognised() {
-        assert!(is_same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
-        assert!(!is_same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(!is_same_origin(&headers(&[("sec-fetch-site", "same-site")])));
-        assert!(is_same_origin(&headers(&[("origin", "http://localhost:3000"), ("host", "localhost:3000")])));
-        assert!(!is_same_origin(&headers(&[("origin", "https://evil.example"), ("host", "localhost:3000")])));
-        assert!(!is_same_origin(&headers(&[("origin", "null"), ("host", "localhost:3000")])));
-        assert!(is_same_origin(&headers(&[("host", "localhost:3000")])), "curl and other non-browser clients");
+        assert!(is_same_origin(&headers(&[(
+            "sec-fetch-site",
+            "same-origin"
+        )])));
+        assert!(!is_same_origin(&headers(&[(
+            "sec-fetch-site",
+            "cross-site"
+        )])));
+        assert!(!is_same_origin(&headers(&[(
+            "sec-fetch-site",
+            "same-site"
+        )])));
+        assert!(is_same_origin(&headers(&[
+            ("origin", "http://localhost:3000"),
+            ("host", "localhost:3000")
+        ])));
+        assert!(!is_same_origin(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "localhost:3000")
+        ])));
+        assert!(!is_same_origin(&headers(&[
+            ("origin", "null"),
+            ("host", "localhost:3000")
+        ])));
+        assert!(
+            is_same_origin(&headers(&[("host", "localhost:3000")])),
+            "curl and other non-browser clients"
+        );
     }
 
     #[test]
     fn only_sign_in_health_and_assets_are_public() {
-        for p in ["/login", "/welcome", "/healthz", "/readyz", "/pkg/pipeline.wasm", "/api/sign_in"] {
+        for p in [
+            "/login",
+            "/welcome",
+            "/healthz",
+            "/readyz",
+            "/pkg/pipeline.wasm",
+            "/api/sign_in",
+        ] {
             assert!(is_public(p), "{p}");
         }
         for p in ["/", "/setup", "/board", "/profile", "/loginx", "/welcome/x"] {

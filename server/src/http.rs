@@ -46,7 +46,11 @@ pub struct HttpOptions {
 
 impl Default for HttpOptions {
     fn default() -> Self {
-        Self { secure_cookies: false, api: Default::default(), request_timeout: Duration::from_secs(30) }
+        Self {
+            secure_cookies: false,
+            api: Default::default(),
+            request_timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -86,14 +90,25 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/export/opportunities.csv", get(crate::export::opportunities_download))
-        .route("/export/contacts.csv", get(crate::export::contacts_download))
+        .route(
+            "/export/opportunities.csv",
+            get(crate::export::opportunities_download),
+        )
+        .route(
+            "/export/contacts.csv",
+            get(crate::export::contacts_download),
+        )
         .route(
             "/import/upload",
-            axum::routing::post(crate::import::upload).layer(axum::extract::DefaultBodyLimit::max(app::import::MAX_BYTES + (64 << 10))),
+            axum::routing::post(crate::import::upload).layer(axum::extract::DefaultBodyLimit::max(
+                app::import::MAX_BYTES + (64 << 10),
+            )),
         )
         .leptos_routes_with_context(&state, routes, context.clone(), page)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
         .layer(from_fn_with_state(state.clone(), guard::require_sign_in))
         .layer(from_fn(guard::absolute_session_expiry))
         .layer(auth)
@@ -102,15 +117,23 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .layer(from_fn(guard::clear_stale_form_error))
         // Server functions read their whole body: bounded (413 at once when Content-Length says
         // more) so that nobody can fill the memory. The CSV upload is the largest body there is.
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(app::import::MAX_BYTES + (64 << 10)))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            app::import::MAX_BYTES + (64 << 10),
+        ))
         .with_state(state.clone());
 
     // Static assets skip sessions and sign-in: nothing secret, and no database round trip.
     let site_root = std::path::Path::new(&*state.leptos_options.site_root).to_path_buf();
     let pkg = site_root.join(&*state.leptos_options.site_pkg_dir);
     let assets = Router::new()
-        .nest_service("/pkg", ServeDir::new(pkg).precompressed_gzip().precompressed_br())
-        .route_service("/favicon.svg", ServeFile::new(site_root.join("favicon.svg")));
+        .nest_service(
+            "/pkg",
+            ServeDir::new(pkg).precompressed_gzip().precompressed_br(),
+        )
+        .route_service(
+            "/favicon.svg",
+            ServeFile::new(site_root.join("favicon.svg")),
+        );
 
     let layers = || {
         ServiceBuilder::new()
@@ -132,16 +155,27 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .merge(api)
         .merge(app)
         .layer(from_fn(move |req, next| request_timeout(limit, req, next)))
-        .layer(layers()).merge(live.layer(layers()))
+        .layer(layers())
+        .merge(live.layer(layers()))
 }
 
 /// Requests get `limit` (30 s by default) — reading a slowly sent body included — and a CSV import
 /// (up to 50,000 rows checked and saved in one transaction) at least five minutes; then 408, and
 /// the work is dropped (its transaction rolls back).
-async fn request_timeout(limit: Duration, req: Request<axum::body::Body>, next: axum::middleware::Next) -> axum::response::Response {
+async fn request_timeout(
+    limit: Duration,
+    req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let path = req.uri().path().to_owned();
-    let long = path == "/api/import/run" || path.starts_with("/api/v1/imports/") || path == "/import/upload";
-    let limit = if long { limit.max(Duration::from_secs(300)) } else { limit };
+    let long = path == "/api/import/run"
+        || path.starts_with("/api/v1/imports/")
+        || path == "/import/upload";
+    let limit = if long {
+        limit.max(Duration::from_secs(300))
+    } else {
+        limit
+    };
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         Err(_) => {
@@ -163,7 +197,10 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Err(reason) => {
             tracing::warn!(%reason, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not ready", "reason": reason })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "not ready", "reason": reason })),
+            )
         }
     }
 }

@@ -54,7 +54,10 @@ pub struct Signal {
 
 impl Signal {
     pub fn resync() -> Self {
-        Self { change: None, salesperson_id: 0 }
+        Self {
+            change: None,
+            salesperson_id: 0,
+        }
     }
 }
 
@@ -83,7 +86,11 @@ impl Feed {
     /// connection of its own (not one of the pool's).
     pub fn new(pool: PgPool) -> Self {
         let (sender, _) = broadcast::channel(BACKLOG);
-        Self { sender, pool, started: Arc::new(std::sync::Once::new()) }
+        Self {
+            sender,
+            pool,
+            started: Arc::new(std::sync::Once::new()),
+        }
     }
 
     /// The feed with its listener started at once.
@@ -145,17 +152,31 @@ async fn listen(pool: PgPool, sender: broadcast::Sender<Signal>) {
                 () = pool.close_event() => return,
             };
             match received {
-                Ok(Some(notification)) => match serde_json::from_str::<Notice>(notification.payload()) {
-                    Ok(notice) => {
-                        let by = match notice.by {
-                            Some(user) => name_of(&pool, &names, user).await,
-                            None => None,
-                        };
-                        let change = Change { id: notice.id, version: notice.v, kind: notice.k, by, by_id: notice.by, at: notice.at };
-                        let _ = sender.send(Signal { change: Some(change), salesperson_id: notice.sp });
+                Ok(Some(notification)) => {
+                    match serde_json::from_str::<Notice>(notification.payload()) {
+                        Ok(notice) => {
+                            let by = match notice.by {
+                                Some(user) => name_of(&pool, &names, user).await,
+                                None => None,
+                            };
+                            let change = Change {
+                                id: notice.id,
+                                version: notice.v,
+                                kind: notice.k,
+                                by,
+                                by_id: notice.by,
+                                at: notice.at,
+                            };
+                            let _ = sender.send(Signal {
+                                change: Some(change),
+                                salesperson_id: notice.sp,
+                            });
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, payload = notification.payload(), "live feed: unreadable notification")
+                        }
                     }
-                    Err(error) => tracing::warn!(%error, payload = notification.payload(), "live feed: unreadable notification"),
-                },
+                }
                 Ok(None) => {
                     tracing::warn!("live feed: the listener's connection was lost; reconnecting");
                     break;
@@ -195,7 +216,11 @@ async fn name_of(pool: &PgPool, names: &Mutex<HashMap<i64, String>>, user: i64) 
 /// `GET /api/live`: the viewer's stream. `hello` first (the browser refetches on every
 /// connection), then `change` for each change the viewer may see, `resync` when something may
 /// have been missed, and a comment every 15 s to keep proxies from closing it.
-pub async fn stream(State(state): State<AppState>, Extension(feed): Extension<Feed>, auth: AuthSession) -> Response {
+pub async fn stream(
+    State(state): State<AppState>,
+    Extension(feed): Extension<Feed>,
+    auth: AuthSession,
+) -> Response {
     let Some(user) = auth.user else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
@@ -208,10 +233,14 @@ pub async fn stream(State(state): State<AppState>, Extension(feed): Extension<Fe
         Ok::<_, Infallible>(match message {
             Message::Hello => Event::default().event("hello").data("live"),
             Message::Resync => Event::default().event("resync").data("resync"),
-            Message::Change(change) => Event::default().event("change").data(serde_json::to_string(&change).unwrap_or_default()),
+            Message::Change(change) => Event::default()
+                .event("change")
+                .data(serde_json::to_string(&change).unwrap_or_default()),
         })
     });
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
+    Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
 }
 
 /// What a viewer's stream says.
@@ -235,8 +264,21 @@ struct StreamState {
 }
 
 /// The messages for one viewer: the feed filtered by what they may see (re-read every minute).
-pub fn viewer_messages(pool: PgPool, user: User, viewer: Viewer, receiver: broadcast::Receiver<Signal>) -> impl Stream<Item = Message> {
-    let start = StreamState { pool, user, viewer, receiver, refreshed: tokio::time::Instant::now(), greeted: false, stop: SHUTTING_DOWN.subscribe() };
+pub fn viewer_messages(
+    pool: PgPool,
+    user: User,
+    viewer: Viewer,
+    receiver: broadcast::Receiver<Signal>,
+) -> impl Stream<Item = Message> {
+    let start = StreamState {
+        pool,
+        user,
+        viewer,
+        receiver,
+        refreshed: tokio::time::Instant::now(),
+        greeted: false,
+        stop: SHUTTING_DOWN.subscribe(),
+    };
     stream::unfold(start, |mut s| async move {
         if !s.greeted {
             s.greeted = true;

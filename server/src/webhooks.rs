@@ -28,20 +28,29 @@ const LEASE_SECS: f64 = 60.0;
 
 /// `t=<unix>,v1=<hex>`: what a receiver recomputes with its copy of the secret.
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(format!("{timestamp}.{body}").as_bytes());
-    format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
 }
 
 /// Pause before attempt `n + 1` after `n` failed ones.
 pub fn backoff(attempts: i32) -> Duration {
-    let secs = 10u64.saturating_mul(1 << attempts.clamp(0, 20).saturating_sub(1)).min(3600);
+    let secs = 10u64
+        .saturating_mul(1 << attempts.clamp(0, 20).saturating_sub(1))
+        .min(3600);
     Duration::from_secs(secs)
 }
 
 pub fn client() -> reqwest::Client {
     let same_host = reqwest::redirect::Policy::custom(|attempt| {
-        let first = attempt.previous().first().and_then(|u| u.host_str().map(str::to_owned));
+        let first = attempt
+            .previous()
+            .first()
+            .and_then(|u| u.host_str().map(str::to_owned));
         if attempt.previous().len() > 5 {
             attempt.error("too many redirects")
         } else if attempt.url().host_str().map(str::to_owned) == first {
@@ -103,7 +112,10 @@ async fn send(pool: &PgPool, client: &reqwest::Client, d: Due) -> Result<(), sql
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header("Pipeline-Event", &d.event)
         .header("Pipeline-Delivery", d.id.to_string())
-        .header(app::webhooks::SIGNATURE_HEADER, signature(&d.secret, timestamp, &d.payload))
+        .header(
+            app::webhooks::SIGNATURE_HEADER,
+            signature(&d.secret, timestamp, &d.payload),
+        )
         .body(d.payload.clone())
         .send()
         .await;
@@ -142,7 +154,13 @@ async fn send(pool: &PgPool, client: &reqwest::Client, d: Due) -> Result<(), sql
     .await?;
     tx.commit().await?;
     if !delivered {
-        tracing::warn!(delivery = d.id, attempts, ?status, error = error.as_deref().unwrap_or(""), "webhook delivery failed");
+        tracing::warn!(
+            delivery = d.id,
+            attempts,
+            ?status,
+            error = error.as_deref().unwrap_or(""),
+            "webhook delivery failed"
+        );
     }
     Ok(())
 }

@@ -18,18 +18,77 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 const FIELDS: &[&str] = &[
-    "description", "contact_no", "sales_cycle", "estimated_value", "chances_of_success_pct", "estimated_closing_date",
-    "activate_first_stage", "action", "stage_id", "date_of_change", "cancel_open_tasks", "outcome", "close_code", "date",
-    "amount_won", "priority", "kind", "name", "company_no", "email", "status", "quantity", "unit_price", "discount_pct",
-    "salesperson_code", "creation_date", "job_title", "phone", "country",
+    "description",
+    "contact_no",
+    "sales_cycle",
+    "estimated_value",
+    "chances_of_success_pct",
+    "estimated_closing_date",
+    "activate_first_stage",
+    "action",
+    "stage_id",
+    "date_of_change",
+    "cancel_open_tasks",
+    "outcome",
+    "close_code",
+    "date",
+    "amount_won",
+    "priority",
+    "kind",
+    "name",
+    "company_no",
+    "email",
+    "status",
+    "quantity",
+    "unit_price",
+    "discount_pct",
+    "salesperson_code",
+    "creation_date",
+    "job_title",
+    "phone",
+    "country",
 ];
 
 const NASTY: &[&str] = &[
-    "", " ", "0", "-1", "1e999", "NaN", "Infinity", "99999999999999999999.99", "0.001", "-0.00", "100.01",
-    "2026-02-30", "0000-00-00", "9999-12-31", "2026-13-01", "'; drop table opportunities; --", "\" or 1=1 --",
-    "<script>alert(1)</script>", "=cmd|' /C calc'!A0", "\u{0}", "\u{202e}reversed", "😀🚀", "first", "next", "previous",
-    "skip", "jump", "update", "won", "lost", "STANDARD", "company", "person", "done", "high", "%00", "../../etc/passwd",
-    "\\u0000", "null",
+    "",
+    " ",
+    "0",
+    "-1",
+    "1e999",
+    "NaN",
+    "Infinity",
+    "99999999999999999999.99",
+    "0.001",
+    "-0.00",
+    "100.01",
+    "2026-02-30",
+    "0000-00-00",
+    "9999-12-31",
+    "2026-13-01",
+    "'; drop table opportunities; --",
+    "\" or 1=1 --",
+    "<script>alert(1)</script>",
+    "=cmd|' /C calc'!A0",
+    "\u{0}",
+    "\u{202e}reversed",
+    "😀🚀",
+    "first",
+    "next",
+    "previous",
+    "skip",
+    "jump",
+    "update",
+    "won",
+    "lost",
+    "STANDARD",
+    "company",
+    "person",
+    "done",
+    "high",
+    "%00",
+    "../../etc/passwd",
+    "\\u0000",
+    "null",
 ];
 
 fn text() -> impl Strategy<Value = String> {
@@ -46,7 +105,9 @@ fn leaf() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         text().prop_map(Value::from),
     ]
 }
@@ -55,16 +116,27 @@ fn json_value() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(3, 24, 6, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
-            proptest::collection::btree_map(prop_oneof![proptest::sample::select(FIELDS).prop_map(str::to_owned), "\\PC{0,10}"], inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            proptest::collection::btree_map(
+                prop_oneof![
+                    proptest::sample::select(FIELDS).prop_map(str::to_owned),
+                    "\\PC{0,10}"
+                ],
+                inner,
+                0..6
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
 
 /// An object of known fields with random values: gets past the JSON shape more often.
 fn plausible_body() -> impl Strategy<Value = Value> {
-    proptest::collection::btree_map(proptest::sample::select(FIELDS).prop_map(str::to_owned), leaf(), 0..8)
-        .prop_map(|m| Value::Object(m.into_iter().collect()))
+    proptest::collection::btree_map(
+        proptest::sample::select(FIELDS).prop_map(str::to_owned),
+        leaf(),
+        0..8,
+    )
+    .prop_map(|m| Value::Object(m.into_iter().collect()))
 }
 
 #[derive(Debug, Clone)]
@@ -86,11 +158,20 @@ fn body() -> impl Strategy<Value = Body> {
 
 async fn checksum(pool: &PgPool) -> String {
     let mut all = String::new();
-    for table in ["opportunities", "opportunity_entries", "contacts", "tasks", "quotes", "quote_lines"] {
-        let sum: Option<String> = sqlx::query_scalar(&format!("select md5(string_agg(t::text, '|' order by t::text)) from {table} t"))
-            .fetch_one(pool)
-            .await
-            .unwrap();
+    for table in [
+        "opportunities",
+        "opportunity_entries",
+        "contacts",
+        "tasks",
+        "quotes",
+        "quote_lines",
+    ] {
+        let sum: Option<String> = sqlx::query_scalar(&format!(
+            "select md5(string_agg(t::text, '|' order by t::text)) from {table} t"
+        ))
+        .fetch_one(pool)
+        .await
+        .unwrap();
         all.push_str(&sum.unwrap_or_default());
     }
     all
@@ -111,7 +192,13 @@ async fn random_requests_to_every_route_never_5xx_and_refusals_change_nothing(po
         Api::new(&pool, Some(token(&pool, "tom@example.com").await)),
     ];
     // Real records, so that generated requests also reach the rules behind the lookups.
-    let co = callers[1].post("/api/v1/contacts", json!({"kind": "company", "name": "Acme"})).await.ok();
+    let co = callers[1]
+        .post(
+            "/api/v1/contacts",
+            json!({"kind": "company", "name": "Acme"}),
+        )
+        .await
+        .ok();
     let contact_no = co["no"].as_str().unwrap().to_owned();
     let mut numbers = vec![contact_no.clone()];
     for first in [true, false] {
@@ -141,16 +228,44 @@ async fn random_requests_to_every_route_never_5xx_and_refusals_change_nothing(po
         Just(Some(("if-match", "garbage".to_owned()))),
         "[a-zA-Z0-9-]{1,40}".prop_map(|k| Some(("idempotency-key", k))),
     ];
-    let case = (0..operations.len(), 0usize..3, path_value.clone(), path_value, body(), header, "[a-z=&0-9%]{0,40}");
+    let case = (
+        0..operations.len(),
+        0usize..3,
+        path_value.clone(),
+        path_value,
+        body(),
+        header,
+        "[a-z=&0-9%]{0,40}",
+    );
 
-    let mut runner = TestRunner::new(Config { cases: 400, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 400,
+        ..Config::default()
+    });
     let mut before = checksum(&pool).await;
     let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
     for _ in 0..400 {
         let (op, who, p1, p2, body, header, query) = case.new_tree(&mut runner).unwrap().current();
         let (method, template) = &operations[op];
-        let path = template.replacen("{no}", &p1, 1).replacen("{code}", &p1, 1).replacen("{id}", &p1, 1).replacen("{line_id}", &p2, 1).replacen("{kind}", if p2.len() % 2 == 0 { "contacts" } else { "opportunities" }, 1);
-        let url = if query.is_empty() { path.clone() } else { format!("{path}?{query}") };
+        let path = template
+            .replacen("{no}", &p1, 1)
+            .replacen("{code}", &p1, 1)
+            .replacen("{id}", &p1, 1)
+            .replacen("{line_id}", &p2, 1)
+            .replacen(
+                "{kind}",
+                if p2.len() % 2 == 0 {
+                    "contacts"
+                } else {
+                    "opportunities"
+                },
+                1,
+            );
+        let url = if query.is_empty() {
+            path.clone()
+        } else {
+            format!("{path}?{query}")
+        };
         let (text, content_type) = match &body {
             Body::None => (None, None),
             Body::Json(v) => (Some(v.to_string()), None),
@@ -163,13 +278,29 @@ async fn random_requests_to_every_route_never_5xx_and_refusals_change_nothing(po
         if let Some(ct) = content_type {
             headers.push(ct);
         }
-        let r = callers[who].send(method, &url, text.as_deref(), &headers).await;
+        let r = callers[who]
+            .send(method, &url, text.as_deref(), &headers)
+            .await;
         *statuses.entry(r.status.as_u16()).or_default() += 1;
-        assert!(r.status.as_u16() < 500, "{method} {url} {body:?} {header:?} -> {} {}", r.status, r.body);
+        assert!(
+            r.status.as_u16() < 500,
+            "{method} {url} {body:?} {header:?} -> {} {}",
+            r.status,
+            r.body
+        );
         if r.status.is_client_error() {
-            assert_eq!(r.header("content-type"), Some("application/problem+json"), "{method} {url}: {}", r.body);
+            assert_eq!(
+                r.header("content-type"),
+                Some("application/problem+json"),
+                "{method} {url}: {}",
+                r.body
+            );
             let after = checksum(&pool).await;
-            assert_eq!(before, after, "refused {method} {url} {body:?} changed data: {}", r.body);
+            assert_eq!(
+                before, after,
+                "refused {method} {url} {body:?} changed data: {}",
+                r.body
+            );
         } else {
             before = checksum(&pool).await;
         }
@@ -177,5 +308,8 @@ async fn random_requests_to_every_route_never_5xx_and_refusals_change_nothing(po
     println!("statuses: {statuses:?}");
     // The generated input reached the rules, not only the JSON parser.
     assert!(statuses.keys().any(|s| *s == 422), "{statuses:?}");
-    assert!(statuses.keys().any(|s| (200..300).contains(s)), "{statuses:?}");
+    assert!(
+        statuses.keys().any(|s| (200..300).contains(s)),
+        "{statuses:?}"
+    );
 }

@@ -8,19 +8,20 @@ mod common;
 use std::{collections::HashMap, time::Duration};
 
 use common::{
-    Spawned, free_addr,
+    Spawned,
     api::{Api, started_opportunities, token},
     app::{salesperson, user},
-    server, wait_for_ok,
+    free_addr, server, wait_for_ok,
 };
 use serde_json::json;
 use sqlx::PgPool;
 
-
 const CLIENTS: usize = 12;
 
 #[sqlx::test(migrations = "../migrations")]
-async fn kill_9_during_a_burst_of_moves_loses_no_acknowledged_move_and_leaves_nothing_half_done(pool: PgPool) {
+async fn kill_9_during_a_burst_of_moves_loses_no_acknowledged_move_and_leaves_nothing_half_done(
+    pool: PgPool,
+) {
     let sam = salesperson(&pool, "SAM").await;
     user(&pool, "sam@example.com", "salesperson", Some(sam)).await;
     let secret = token(&pool, "sam@example.com").await;
@@ -30,7 +31,14 @@ async fn kill_9_during_a_burst_of_moves_loses_no_acknowledged_move_and_leaves_no
 
     let addr = free_addr();
     let mut cmd = server();
-    cmd.args(["serve", "--addr", &addr.to_string(), "--api-rate-limit", "100000"]).env("DATABASE_URL", common::url_of(&pool.connect_options()));
+    cmd.args([
+        "serve",
+        "--addr",
+        &addr.to_string(),
+        "--api-rate-limit",
+        "100000",
+    ])
+    .env("DATABASE_URL", common::url_of(&pool.connect_options()));
     let mut running = Spawned::new(&mut cmd);
     wait_for_ok(running.child(), addr, "/readyz", Duration::from_secs(60));
 
@@ -55,7 +63,11 @@ async fn kill_9_during_a_burst_of_moves_loses_no_acknowledged_move_and_leaves_no
                     .await;
                 match answer {
                     Ok(r) if r.status().is_success() => acknowledged.push(value),
-                    Ok(r) => panic!("a move was refused: {} {}", r.status(), r.text().await.unwrap_or_default()),
+                    Ok(r) => panic!(
+                        "a move was refused: {} {}",
+                        r.status(),
+                        r.text().await.unwrap_or_default()
+                    ),
                     Err(_) => break, // the server is gone
                 }
             }
@@ -72,7 +84,10 @@ async fn kill_9_during_a_burst_of_moves_loses_no_acknowledged_move_and_leaves_no
         results.insert(no, (acknowledged, sent));
     }
     let total: usize = results.values().map(|(a, _)| a.len()).sum();
-    assert!(total >= CLIENTS * 3, "the burst was too short to mean anything ({total} moves)");
+    assert!(
+        total >= CLIENTS * 3,
+        "the burst was too short to mean anything ({total} moves)"
+    );
 
     for (no, (acknowledged, sent)) in &results {
         let values: Vec<String> = sqlx::query_scalar(
@@ -84,9 +99,19 @@ async fn kill_9_during_a_burst_of_moves_loses_no_acknowledged_move_and_leaves_no
         .await
         .unwrap();
         // In order, every acknowledged one, then at most the one in flight when the server died.
-        assert_eq!(&values[..acknowledged.len()], &acknowledged[..], "{no}: an acknowledged move is missing");
-        assert!(values.len() <= acknowledged.len() + 1, "{no}: more entries than moves in flight");
-        assert!(values.iter().all(|v| sent.contains(v)), "{no}: an entry nobody asked for");
+        assert_eq!(
+            &values[..acknowledged.len()],
+            &acknowledged[..],
+            "{no}: an acknowledged move is missing"
+        );
+        assert!(
+            values.len() <= acknowledged.len() + 1,
+            "{no}: more entries than moves in flight"
+        );
+        assert!(
+            values.iter().all(|v| sent.contains(v)),
+            "{no}: an entry nobody asked for"
+        );
     }
     let report = server::check::check(&pool).await.unwrap();
     assert_eq!(report.problems(), 0, "{report}");
@@ -95,7 +120,10 @@ async fn kill_9_during_a_burst_of_moves_loses_no_acknowledged_move_and_leaves_no
     let mut again = Spawned::new(&mut cmd);
     wait_for_ok(again.child(), addr, "/readyz", Duration::from_secs(60));
     let r = http
-        .post(format!("http://{addr}/api/v1/opportunities/{}/actions", numbers[0]))
+        .post(format!(
+            "http://{addr}/api/v1/opportunities/{}/actions",
+            numbers[0]
+        ))
         .bearer_auth(&secret)
         .header("content-type", "application/json")
         .body(r#"{"action": "next"}"#)

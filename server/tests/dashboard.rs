@@ -9,11 +9,17 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 fn json(r: &Reply) -> Value {
-    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", r.status, r.body))
+    serde_json::from_str(&r.body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", r.status, r.body))
 }
 
 fn ok(r: &Reply) {
-    assert!(r.status.is_success(), "expected success, got {} {}", r.status, r.body);
+    assert!(
+        r.status.is_success(),
+        "expected success, got {} {}",
+        r.status,
+        r.body
+    );
 }
 
 fn d(s: &str) -> rust_decimal::Decimal {
@@ -21,7 +27,10 @@ fn d(s: &str) -> rust_decimal::Decimal {
 }
 
 fn dec(v: &Value) -> rust_decimal::Decimal {
-    v.as_str().unwrap_or_else(|| panic!("not a decimal: {v}")).parse().unwrap()
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a decimal: {v}"))
+        .parse()
+        .unwrap()
 }
 
 async fn create(b: &mut Browser, pool: &PgPool, salesperson: i64, value: &str) -> i64 {
@@ -30,23 +39,33 @@ async fn create(b: &mut Browser, pool: &PgPool, salesperson: i64, value: &str) -
         .fetch_one(pool)
         .await
         .unwrap();
-    let cycle: i64 = sqlx::query_scalar("select id from sales_cycles where code = 'STANDARD'").fetch_one(pool).await.unwrap();
+    let cycle: i64 = sqlx::query_scalar("select id from sales_cycles where code = 'STANDARD'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     let r = b
-        .call("opportunities/create", &[
-            ("description", "Deal"),
-            ("contact_id", &contact.to_string()),
-            ("salesperson_id", &salesperson.to_string()),
-            ("cycle_id", &cycle.to_string()),
-            ("estimated_value", value),
-            ("activate_first_stage", "on"),
-        ])
+        .call(
+            "opportunities/create",
+            &[
+                ("description", "Deal"),
+                ("contact_id", &contact.to_string()),
+                ("salesperson_id", &salesperson.to_string()),
+                ("cycle_id", &cycle.to_string()),
+                ("estimated_value", value),
+                ("activate_first_stage", "on"),
+            ],
+        )
         .await;
     ok(&r);
     json(&r).as_i64().unwrap()
 }
 
 async fn version(b: &mut Browser, id: i64) -> String {
-    json(&b.call("opportunities/get", &[("id", &id.to_string())]).await)["version"].to_string()
+    json(
+        &b.call("opportunities/get", &[("id", &id.to_string())])
+            .await,
+    )["version"]
+        .to_string()
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -63,32 +82,88 @@ async fn panels_add_up_on_hand_computed_data(pool: PgPool) {
     // Sam: one open at Needs analysis (2,000 × 6.25 % = 125), one won for 3,000.
     let a = create(&mut admin, &pool, sam, "2000").await;
     let v = version(&mut admin, a).await;
-    ok(&admin.call("opportunities/update", &[("id", &a.to_string()), ("version", &v), ("action", "Next")]).await);
+    ok(&admin
+        .call(
+            "opportunities/update",
+            &[("id", &a.to_string()), ("version", &v), ("action", "Next")],
+        )
+        .await);
     let won = create(&mut admin, &pool, sam, "1000").await;
     let v = version(&mut admin, won).await;
-    ok(&admin.call("opportunities/close", &[("id", &won.to_string()), ("version", &v), ("outcome", "won"), ("close_code", "WON-PRICE"), ("amount_won", "3000")]).await);
+    ok(&admin
+        .call(
+            "opportunities/close",
+            &[
+                ("id", &won.to_string()),
+                ("version", &v),
+                ("outcome", "won"),
+                ("close_code", "WON-PRICE"),
+                ("amount_won", "3000"),
+            ],
+        )
+        .await);
     // Tina: one open at Qualification (4,000 × 1 % = 40), one lost.
     create(&mut admin, &pool, tina, "4000").await;
     let lost = create(&mut admin, &pool, tina, "500").await;
     let v = version(&mut admin, lost).await;
-    ok(&admin.call("opportunities/close", &[("id", &lost.to_string()), ("version", &v), ("outcome", "lost"), ("close_code", "LOST-PRICE")]).await);
+    ok(&admin
+        .call(
+            "opportunities/close",
+            &[
+                ("id", &lost.to_string()),
+                ("version", &v),
+                ("outcome", "lost"),
+                ("close_code", "LOST-PRICE"),
+            ],
+        )
+        .await);
     // Otto (no team): one open at Qualification (10,000 → 100).
     create(&mut admin, &pool, otto, "10000").await;
 
     let r = admin.call("dashboard/get", &[]).await;
     ok(&r);
     let dash = json(&r);
-    let stage = |name: &str| dash["pipeline"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap().clone();
+    let stage = |name: &str| {
+        dash["pipeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()
+            .clone()
+    };
     let q = stage("Qualification");
-    assert_eq!((q["count"].as_i64(), dec(&q["estimated"]), dec(&q["calculated"])), (Some(2), d("14000.00"), d("140.00")));
+    assert_eq!(
+        (
+            q["count"].as_i64(),
+            dec(&q["estimated"]),
+            dec(&q["calculated"])
+        ),
+        (Some(2), d("14000.00"), d("140.00"))
+    );
     let n = stage("Needs analysis");
-    assert_eq!((n["count"].as_i64(), dec(&n["calculated"])), (Some(1), d("125.00")));
+    assert_eq!(
+        (n["count"].as_i64(), dec(&n["calculated"])),
+        (Some(1), d("125.00"))
+    );
     // Funnel (created in the period): 5 reached Qualification, 1 went on to Needs analysis.
-    assert_eq!((q["reached"].as_i64(), n["reached"].as_i64()), (Some(5), Some(1)));
+    assert_eq!(
+        (q["reached"].as_i64(), n["reached"].as_i64()),
+        (Some(5), Some(1))
+    );
     // The board's column totals are the same numbers.
     let board = json(&admin.call("board/get", &[("query", "")]).await);
-    let column = board["columns"].as_array().unwrap().iter().find(|c| c["title"] == "Qualification").unwrap().clone();
-    assert_eq!((column["count"].as_i64(), dec(&column["calculated"])), (Some(2), d("140.00")));
+    let column = board["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["title"] == "Qualification")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (column["count"].as_i64(), dec(&column["calculated"])),
+        (Some(2), d("140.00"))
+    );
 
     // Velocity: 3 open × 3,000.00 × 50 % (1 won, 1 lost) / cycle length 0 days → no data.
     let v = &dash["velocity"];
@@ -101,34 +176,77 @@ async fn panels_add_up_on_hand_computed_data(pool: PgPool) {
     assert_eq!(forecast.len(), 12);
     let won_total: rust_decimal::Decimal = forecast.iter().map(|m| dec(&m["won"])).sum();
     assert_eq!(won_total, d("3000.00"));
-    let open_total: rust_decimal::Decimal = forecast.iter().map(|m| dec(&m["open_calculated"])).sum();
-    assert_eq!(open_total, d("265.00"), "125 + 40 + 100, all closing within six months");
+    let open_total: rust_decimal::Decimal =
+        forecast.iter().map(|m| dec(&m["open_calculated"])).sum();
+    assert_eq!(
+        open_total,
+        d("265.00"),
+        "125 + 40 + 100, all closing within six months"
+    );
     // Leaderboard: Sam first (won 3,000).
     assert_eq!(dash["leaderboard"][0]["name"], "SAM");
 
     // Filtered to the team: Otto's opportunity is out.
-    let north: i64 = sqlx::query_scalar("select id from teams where code = 'NORTH'").fetch_one(&pool).await.unwrap();
-    let dash = json(&admin.call("dashboard/get", &[("team", &north.to_string())]).await);
-    let q = dash["pipeline"].as_array().unwrap().iter().find(|s| s["name"] == "Qualification").unwrap().clone();
-    assert_eq!((q["count"].as_i64(), dec(&q["calculated"])), (Some(1), d("40.00")));
+    let north: i64 = sqlx::query_scalar("select id from teams where code = 'NORTH'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let dash = json(
+        &admin
+            .call("dashboard/get", &[("team", &north.to_string())])
+            .await,
+    );
+    let q = dash["pipeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Qualification")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (q["count"].as_i64(), dec(&q["calculated"])),
+        (Some(1), d("40.00"))
+    );
     assert_eq!(dash["leaderboard"].as_array().unwrap().len(), 2);
 
     // Scopes: Otto sees only his own; Tina her team's.
     let mut otto_b = signed_in(&pool, "otto@example.com").await;
     let dash = json(&otto_b.call("dashboard/get", &[]).await);
-    let total: i64 = dash["pipeline"].as_array().unwrap().iter().map(|s| s["count"].as_i64().unwrap()).sum();
+    let total: i64 = dash["pipeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["count"].as_i64().unwrap())
+        .sum();
     assert_eq!(total, 1);
     assert_eq!(dash["leaderboard"].as_array().unwrap().len(), 1);
     let mut tina_b = signed_in(&pool, "tina@example.com").await;
     let dash = json(&tina_b.call("dashboard/get", &[]).await);
-    let total: i64 = dash["pipeline"].as_array().unwrap().iter().map(|s| s["count"].as_i64().unwrap()).sum();
+    let total: i64 = dash["pipeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["count"].as_i64().unwrap())
+        .sum();
     assert_eq!(total, 2);
 
     // An empty period: no data, not NaN.
-    let dash = json(&admin.call("dashboard/get", &[("from", "2020-01-01"), ("to", "2020-01-31")]).await);
+    let dash = json(
+        &admin
+            .call(
+                "dashboard/get",
+                &[("from", "2020-01-01"), ("to", "2020-01-31")],
+            )
+            .await,
+    );
     assert!(dash["velocity"]["win_rate"].is_null());
     assert!(dash["velocity"]["average_won_value"].is_null());
-    let r = admin.call("dashboard/get", &[("from", "2026-02-01"), ("to", "2026-01-01")]).await;
+    let r = admin
+        .call(
+            "dashboard/get",
+            &[("from", "2026-02-01"), ("to", "2026-01-01")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(admin.get("/dashboard").await.status, StatusCode::OK);
 }
@@ -145,17 +263,44 @@ async fn time_in_stage_averages_the_entries_that_left_and_names_the_slowest_open
         let v = version(&mut admin, id).await;
         let date = (chrono::Local::now().date_naive() + chrono::Days::new(after)).to_string();
         ok(&admin
-            .call("opportunities/update", &[("id", &id.to_string()), ("version", &v), ("action", "Next"), ("date_of_change", &date), ("estimated_closing_date", &far)])
+            .call(
+                "opportunities/update",
+                &[
+                    ("id", &id.to_string()),
+                    ("version", &v),
+                    ("action", "Next"),
+                    ("date_of_change", &date),
+                    ("estimated_closing_date", &far),
+                ],
+            )
             .await);
     }
     let waiting = create(&mut admin, &pool, sam, "1000").await;
     let dash = json(&admin.call("dashboard/get", &[]).await);
-    let q = dash["time_in_stage"].as_array().unwrap().iter().find(|t| t["name"] == "Qualification").unwrap().clone();
+    let q = dash["time_in_stage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Qualification")
+        .unwrap()
+        .clone();
     assert_eq!(dec(&q["average"]), d("3.0"));
     assert_eq!(dec(&q["median"]), d("2"));
-    assert_eq!(q["slowest"][0], waiting, "the only open one still at Qualification");
-    let p = dash["time_in_stage"].as_array().unwrap().iter().find(|t| t["name"] == "Proposal").unwrap().clone();
-    assert!(p["average"].is_null() && p["slowest"].is_null(), "no data, not 0");
+    assert_eq!(
+        q["slowest"][0], waiting,
+        "the only open one still at Qualification"
+    );
+    let p = dash["time_in_stage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Proposal")
+        .unwrap()
+        .clone();
+    assert!(
+        p["average"].is_null() && p["slowest"].is_null(),
+        "no data, not 0"
+    );
 }
 
 /// The summaries the dashboard reads (each opportunity's furthest stage, the time-in-stage
@@ -168,7 +313,10 @@ async fn assert_summaries_match_entries(pool: &PgPool, after: &str) {
     .fetch_all(pool)
     .await
     .unwrap();
-    assert!(wrong_furthest.is_empty(), "furthest stage differs from the entries after {after}: {wrong_furthest:?}");
+    assert!(
+        wrong_furthest.is_empty(),
+        "furthest stage differs from the entries after {after}: {wrong_furthest:?}"
+    );
     let histogram_diff: Vec<(Option<i64>, Option<i64>, Option<i32>, Option<i64>)> = sqlx::query_as(
         "(select * from stage_days except select * from stage_days_recomputed())
          union all
@@ -177,17 +325,24 @@ async fn assert_summaries_match_entries(pool: &PgPool, after: &str) {
     .fetch_all(pool)
     .await
     .unwrap();
-    assert!(histogram_diff.is_empty(), "stage_days differs from a recomputation after {after}: {histogram_diff:?}");
-    let closed_diff: Vec<(Option<i64>, Option<chrono::NaiveDate>, Option<String>)> = sqlx::query_as(
-        "select salesperson_id, date_closed, status from (
+    assert!(
+        histogram_diff.is_empty(),
+        "stage_days differs from a recomputation after {after}: {histogram_diff:?}"
+    );
+    let closed_diff: Vec<(Option<i64>, Option<chrono::NaiveDate>, Option<String>)> =
+        sqlx::query_as(
+            "select salesperson_id, date_closed, status from (
              (select * from closed_by_day except select * from closed_by_day_recomputed())
              union all
              (select * from closed_by_day_recomputed() except select * from closed_by_day)) x",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
-    assert!(closed_diff.is_empty(), "closed_by_day differs from a recomputation after {after}: {closed_diff:?}");
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert!(
+        closed_diff.is_empty(),
+        "closed_by_day differs from a recomputation after {after}: {closed_diff:?}"
+    );
     // Rows whose count went down to 0 stay; a recomputation has none of them.
     let funnel_diff: Vec<(Option<i64>, Option<chrono::NaiveDate>, Option<i32>)> = sqlx::query_as(
         "select salesperson_id, creation_date, furthest_stage from (
@@ -198,13 +353,20 @@ async fn assert_summaries_match_entries(pool: &PgPool, after: &str) {
     .fetch_all(pool)
     .await
     .unwrap();
-    assert!(funnel_diff.is_empty(), "funnel_by_day differs from a recomputation after {after}: {funnel_diff:?}");
+    assert!(
+        funnel_diff.is_empty(),
+        "funnel_by_day differs from a recomputation after {after}: {funnel_diff:?}"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn summaries_equal_a_recomputation_after_random_moves_closes_and_renumbering(pool: PgPool) {
     use rand::{Rng, SeedableRng};
-    let people = [salesperson(&pool, "SAM").await, salesperson(&pool, "TINA").await, salesperson(&pool, "OTTO").await];
+    let people = [
+        salesperson(&pool, "SAM").await,
+        salesperson(&pool, "TINA").await,
+        salesperson(&pool, "OTTO").await,
+    ];
     user(&pool, "admin@example.com", "admin", None).await;
     let mut admin = signed_in(&pool, "admin@example.com").await;
     let stages: Vec<i64> = sqlx::query_scalar(
@@ -216,12 +378,27 @@ async fn summaries_equal_a_recomputation_after_random_moves_closes_and_renumberi
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
     let mut ids = Vec::new();
     for i in 0..10 {
-        let id = create(&mut admin, &pool, people[i % 3], &format!("{}", 1000 + i * 250)).await;
+        let id = create(
+            &mut admin,
+            &pool,
+            people[i % 3],
+            &format!("{}", 1000 + i * 250),
+        )
+        .await;
         // Half get a quote at once, so that they can go past the stages that need one.
         if i % 2 == 0 {
             let v = version(&mut admin, id).await;
             ok(&admin
-                .call("opportunities/quote/add-line", &[("id", &id.to_string()), ("version", &v), ("description", "Licences"), ("quantity", "2"), ("unit_price", "900")])
+                .call(
+                    "opportunities/quote/add-line",
+                    &[
+                        ("id", &id.to_string()),
+                        ("version", &v),
+                        ("description", "Licences"),
+                        ("quantity", "2"),
+                        ("unit_price", "900"),
+                    ],
+                )
                 .await);
         }
         ids.push(id);
@@ -237,11 +414,44 @@ async fn summaries_equal_a_recomputation_after_random_moves_closes_and_renumberi
         let target = stages[rng.gen_range(0..stages.len())].to_string();
         let (id_s, roll) = (id.to_string(), rng.gen_range(0..100));
         let r = match roll {
-            0..4 => admin.call("opportunities/close", &[("id", &id_s), ("version", &v), ("outcome", "won"), ("close_code", "WON-PRICE"), ("date", &date)]).await,
-            4..7 => admin.call("opportunities/close", &[("id", &id_s), ("version", &v), ("outcome", "lost"), ("close_code", "LOST-PRICE"), ("date", &date)]).await,
+            0..4 => {
+                admin
+                    .call(
+                        "opportunities/close",
+                        &[
+                            ("id", &id_s),
+                            ("version", &v),
+                            ("outcome", "won"),
+                            ("close_code", "WON-PRICE"),
+                            ("date", &date),
+                        ],
+                    )
+                    .await
+            }
+            4..7 => {
+                admin
+                    .call(
+                        "opportunities/close",
+                        &[
+                            ("id", &id_s),
+                            ("version", &v),
+                            ("outcome", "lost"),
+                            ("close_code", "LOST-PRICE"),
+                            ("date", &date),
+                        ],
+                    )
+                    .await
+            }
             _ => {
-                let action = ["Next", "Next", "Next", "Previous", "Skip", "Jump", "Update"][rng.gen_range(0..7)];
-                let mut form = vec![("id", id_s.as_str()), ("version", v.as_str()), ("action", action), ("date_of_change", date.as_str()), ("estimated_closing_date", far.as_str())];
+                let action = ["Next", "Next", "Next", "Previous", "Skip", "Jump", "Update"]
+                    [rng.gen_range(0..7)];
+                let mut form = vec![
+                    ("id", id_s.as_str()),
+                    ("version", v.as_str()),
+                    ("action", action),
+                    ("date_of_change", date.as_str()),
+                    ("estimated_closing_date", far.as_str()),
+                ];
                 if matches!(action, "Skip" | "Jump") {
                     form.push(("target_stage", target.as_str()));
                 }
@@ -251,24 +461,43 @@ async fn summaries_equal_a_recomputation_after_random_moves_closes_and_renumberi
         if r.status.is_success() {
             applied += 1;
         } else {
-            assert!(r.status.is_client_error(), "a refused move is a 4xx: {} {}", r.status, r.body);
+            assert!(
+                r.status.is_client_error(),
+                "a refused move is a 4xx: {} {}",
+                r.status,
+                r.body
+            );
             refused += 1;
         }
         if step % 40 == 39 {
             assert_summaries_match_entries(&pool, &format!("{} moves and closes", step + 1)).await;
         }
     }
-    assert!(applied > 40 && refused > 0, "{applied} applied, {refused} refused: the run exercised both");
+    assert!(
+        applied > 40 && refused > 0,
+        "{applied} applied, {refused} refused: the run exercised both"
+    );
 
     // An admin swaps two stages that opportunities have been at: "furthest" follows the numbers.
-    let r = admin.call("setup/stage_move", &[("id", &stages[1].to_string()), ("direction", "down")]).await;
+    let r = admin
+        .call(
+            "setup/stage_move",
+            &[("id", &stages[1].to_string()), ("direction", "down")],
+        )
+        .await;
     assert!(r.status.is_success(), "{} {}", r.status, r.body);
     assert_summaries_match_entries(&pool, "swapping stages 2 and 3").await;
 
     // The funnel on the dashboard is the list's count for the same filter.
     let dash = json(&admin.call("dashboard/get", &[]).await);
     for stage in dash["pipeline"].as_array().unwrap() {
-        let query = format!("status=all&cycle={}&created_from={}&created_to={}&reached={}", dash["cycle_id"], dash["from"].as_str().unwrap(), dash["to"].as_str().unwrap(), stage["number"]);
+        let query = format!(
+            "status=all&cycle={}&created_from={}&created_to={}&reached={}",
+            dash["cycle_id"],
+            dash["from"].as_str().unwrap(),
+            dash["to"].as_str().unwrap(),
+            stage["number"]
+        );
         let list = json(&admin.call("opportunities/list", &[("query", &query)]).await);
         assert_eq!(list["total"], stage["reached"], "reached {}", stage["name"]);
     }
@@ -278,7 +507,14 @@ async fn summaries_equal_a_recomputation_after_random_moves_closes_and_renumberi
             .fetch_one(&pool)
             .await
             .unwrap();
-        let list = json(&admin.call("opportunities/list", &[("query", &format!("status=all&left_stage={}", t["stage_id"]))]).await);
+        let list = json(
+            &admin
+                .call(
+                    "opportunities/list",
+                    &[("query", &format!("status=all&left_stage={}", t["stage_id"]))],
+                )
+                .await,
+        );
         assert_eq!(list["total"].as_i64(), Some(expected), "left {}", t["name"]);
     }
 }

@@ -20,7 +20,10 @@ use server::embedded::{DATABASE_NAME, EmbeddedPostgres, find_bin_dir};
 /// pg_ctl on the embedded cluster, as the user that owns it.
 fn pg_ctl(pgdata: &std::path::Path, args: &[&str]) {
     let bin = find_bin_dir().expect("PostgreSQL binaries").join("pg_ctl");
-    let root = std::fs::read_to_string("/proc/self/status").unwrap().lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
+    let root = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
     let mut cmd = if root {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--"]).arg(&bin);
@@ -30,17 +33,39 @@ fn pg_ctl(pgdata: &std::path::Path, args: &[&str]) {
     };
     // The started server must not inherit our pipes (we would wait for it to close them).
     let log = pgdata.join("server.log");
-    let status = cmd.arg("-D").arg(pgdata).arg("-l").arg(&log).args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
-    assert!(status.success(), "pg_ctl {args:?} failed; see {}", log.display());
+    let status = cmd
+        .arg("-D")
+        .arg(pgdata)
+        .arg("-l")
+        .arg(&log)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "pg_ctl {args:?} failed; see {}",
+        log.display()
+    );
 }
 
-fn wait_for_status(addr: std::net::SocketAddr, path: &str, status: u16, limit: Duration) -> Duration {
+fn wait_for_status(
+    addr: std::net::SocketAddr,
+    path: &str,
+    status: u16,
+    limit: Duration,
+) -> Duration {
     let start = Instant::now();
     loop {
         if get(addr, path).map(|r| r.0) == Some(status) {
             return start.elapsed();
         }
-        assert!(start.elapsed() < limit, "{path} did not answer {status} within {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "{path} did not answer {status} within {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -50,14 +75,24 @@ async fn the_server_rides_out_a_database_restart() {
     let data = shared_tempdir();
     let addr = free_addr();
     let mut cmd = server();
-    cmd.args(["serve", "--addr", &addr.to_string(), "--api-rate-limit", "100000", "--data-dir"]).arg(data.path());
+    cmd.args([
+        "serve",
+        "--addr",
+        &addr.to_string(),
+        "--api-rate-limit",
+        "100000",
+        "--data-dir",
+    ])
+    .arg(data.path());
     let mut running = Spawned::new(&mut cmd);
     wait_for_ok(running.child(), addr, "/readyz", Duration::from_secs(90));
     let pgdata = data.path().join("postgres");
 
     // A user and an API token, written straight into the running cluster.
     let pg = EmbeddedPostgres::start(data.path()).await.unwrap(); // reuses the server's cluster
-    let pool = sqlx::PgPool::connect_with(pg.connect_options(DATABASE_NAME)).await.unwrap();
+    let pool = sqlx::PgPool::connect_with(pg.connect_options(DATABASE_NAME))
+        .await
+        .unwrap();
     common::app::user(&pool, "admin@example.com", "admin", None).await;
     let secret = common::api::token(&pool, "admin@example.com").await;
     pool.close().await;
@@ -70,11 +105,19 @@ async fn the_server_rides_out_a_database_restart() {
             let http = reqwest::Client::new();
             let (mut ok, mut unavailable, mut unanswered) = (0, 0, 0);
             while !stop.load(Ordering::Relaxed) {
-                let r = http.get(format!("http://{addr}/api/v1/me")).bearer_auth(&secret).timeout(Duration::from_secs(15)).send().await;
+                let r = http
+                    .get(format!("http://{addr}/api/v1/me"))
+                    .bearer_auth(&secret)
+                    .timeout(Duration::from_secs(15))
+                    .send()
+                    .await;
                 match r {
                     Ok(r) if r.status().is_success() => ok += 1,
                     Ok(r) if r.status() == 503 => {
-                        assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
+                        assert_eq!(
+                            r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+                            Some("5")
+                        );
                         unavailable += 1
                     }
                     Ok(r) => panic!("unexpected {}", r.status()),
@@ -88,23 +131,47 @@ async fn the_server_rides_out_a_database_restart() {
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     pg_ctl(&pgdata, &["-m", "fast", "-w", "stop"]);
-    let noticed = tokio::task::spawn_blocking(move || wait_for_status(addr, "/readyz", 503, Duration::from_secs(15))).await.unwrap();
+    let noticed = tokio::task::spawn_blocking(move || {
+        wait_for_status(addr, "/readyz", 503, Duration::from_secs(15))
+    })
+    .await
+    .unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(running.child().try_wait().unwrap().is_none(), "the server exited when its database went away");
+    assert!(
+        running.child().try_wait().unwrap().is_none(),
+        "the server exited when its database went away"
+    );
     // `restart` starts a stopped cluster with the options it last ran with (postmaster.opts).
     pg_ctl(&pgdata, &["-w", "-t", "60", "restart"]);
-    let recovered = tokio::task::spawn_blocking(move || wait_for_status(addr, "/readyz", 200, Duration::from_secs(30))).await.unwrap();
+    let recovered = tokio::task::spawn_blocking(move || {
+        wait_for_status(addr, "/readyz", 200, Duration::from_secs(30))
+    })
+    .await
+    .unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.store(true, Ordering::Relaxed);
     let (ok, unavailable, unanswered) = load.await.unwrap();
-    println!("readyz 503 after {noticed:?}, 200 again {recovered:?} after the restart; load: {ok} ok, {unavailable} 503, {unanswered} unanswered");
+    println!(
+        "readyz 503 after {noticed:?}, 200 again {recovered:?} after the restart; load: {ok} ok, {unavailable} 503, {unanswered} unanswered"
+    );
 
-    assert!(unavailable > 0, "the requests while the database was away should have been answered 503");
-    assert_eq!(unanswered, 0, "every request is answered, none hangs or is dropped");
+    assert!(
+        unavailable > 0,
+        "the requests while the database was away should have been answered 503"
+    );
+    assert_eq!(
+        unanswered, 0,
+        "every request is answered, none hangs or is dropped"
+    );
     // After recovery, requests succeed again.
     let http = reqwest::Client::new();
     for _ in 0..5 {
-        let r = http.get(format!("http://{addr}/api/v1/me")).bearer_auth(&secret).send().await.unwrap();
+        let r = http
+            .get(format!("http://{addr}/api/v1/me"))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap();
         assert!(r.status().is_success(), "{}", r.status());
     }
     assert!(running.child().try_wait().unwrap().is_none());

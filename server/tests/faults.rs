@@ -15,7 +15,11 @@ use sqlx::{PgPool, postgres::PgPoolOptions};
 /// A pool big enough for every request to hold its own connection at once (the test pool
 /// allows 5), so the moves really race inside PostgreSQL.
 async fn wide_pool(pool: &PgPool) -> PgPool {
-    PgPoolOptions::new().max_connections(60).connect_with((*pool.connect_options()).clone()).await.unwrap()
+    PgPoolOptions::new()
+        .max_connections(60)
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .unwrap()
 }
 
 async fn state(pool: &PgPool, id: i64) -> (i32, i32, Option<String>) {
@@ -42,20 +46,42 @@ async fn fifty_concurrent_moves_of_one_card_apply_exactly_once_per_version(pool:
     let drags = (0..50).map(|_| {
         let mut b = browser.clone();
         let (id, version) = (id.to_string(), version.to_string());
-        async move { b.call("board/move", &[("id", &id), ("version", &version), ("action", "Next")]).await }
+        async move {
+            b.call(
+                "board/move",
+                &[("id", &id), ("version", &version), ("action", "Next")],
+            )
+            .await
+        }
     });
     let answers = join_all(drags).await;
     let won: Vec<_> = answers.iter().filter(|a| a.status.is_success()).collect();
     let conflicts = answers.iter().filter(|a| a.status == 409).count();
-    assert_eq!(won.len(), 1, "exactly one drag applies: {:?}", answers.iter().map(|a| a.status).collect::<Vec<_>>());
+    assert_eq!(
+        won.len(),
+        1,
+        "exactly one drag applies: {:?}",
+        answers.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
     assert_eq!(conflicts, 49, "the others are told the card changed");
-    assert!(answers.iter().filter(|a| a.status == 409).all(|a| a.body.contains("changed")), "{}", answers[0].body);
+    assert!(
+        answers
+            .iter()
+            .filter(|a| a.status == 409)
+            .all(|a| a.body.contains("changed")),
+        "{}",
+        answers[0].body
+    );
     let (version, entries, stage) = state(&pool, id).await;
     assert_eq!((entries, stage.as_deref()), (2, Some("Needs analysis")));
 
     // The API: 50 moves with the same ETag.
     let api = Api::new(&wide, Some(token(&wide, "sam@example.com").await));
-    let no: String = sqlx::query_scalar("select no from opportunities where id = $1").bind(id).fetch_one(&pool).await.unwrap();
+    let no: String = sqlx::query_scalar("select no from opportunities where id = $1")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     let etag = format!("\"v{version}\"");
     let path = format!("/api/v1/opportunities/{no}/actions");
     // Back to Qualification (Proposal, the next stage, needs a quote).
@@ -64,8 +90,16 @@ async fn fifty_concurrent_moves_of_one_card_apply_exactly_once_per_version(pool:
     let moves = (0..50).map(|_| api.send("POST", &path, Some(&body), &headers));
     let answers = join_all(moves).await;
     let applied = answers.iter().filter(|a| a.status.is_success()).count();
-    let refused = answers.iter().filter(|a| a.status == 412 || a.status == 409).count();
-    assert_eq!((applied, refused), (1, 49), "{:?}", answers.iter().map(|a| a.status).collect::<Vec<_>>());
+    let refused = answers
+        .iter()
+        .filter(|a| a.status == 412 || a.status == 409)
+        .count();
+    assert_eq!(
+        (applied, refused),
+        (1, 49),
+        "{:?}",
+        answers.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
     let (_, entries, _) = state(&pool, id).await;
     assert_eq!(entries, 3);
 

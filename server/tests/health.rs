@@ -6,8 +6,13 @@ use sqlx::PgPool;
 use tower::ServiceExt;
 
 fn state(pool: PgPool) -> AppState {
-    let leptos_options = leptos::config::LeptosOptions::builder().output_name("pipeline").build();
-    AppState { pool, leptos_options }
+    let leptos_options = leptos::config::LeptosOptions::builder()
+        .output_name("pipeline")
+        .build();
+    AppState {
+        pool,
+        leptos_options,
+    }
 }
 
 async fn get(pool: PgPool, path: &str) -> (u16, serde_json::Value) {
@@ -16,18 +21,29 @@ async fn get(pool: PgPool, path: &str) -> (u16, serde_json::Value) {
         .await
         .unwrap();
     let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn health_answers_ok(pool: PgPool) {
-    assert_eq!(get(pool, "/healthz").await, (200, serde_json::json!({ "status": "ok" })));
+    assert_eq!(
+        get(pool, "/healthz").await,
+        (200, serde_json::json!({ "status": "ok" }))
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_migrated_database_is_ready(pool: PgPool) {
-    assert_eq!(get(pool, "/readyz").await, (200, serde_json::json!({ "status": "ready" })));
+    assert_eq!(
+        get(pool, "/readyz").await,
+        (200, serde_json::json!({ "status": "ready" }))
+    );
 }
 
 #[sqlx::test(migrations = false)]
@@ -47,7 +63,9 @@ async fn a_database_that_went_away_is_not_ready(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn migrations_apply_to_an_empty_database_and_again_as_a_no_op(pool: PgPool) {
     server::db::migrate(&pool).await.expect("first run");
-    server::db::migrate(&pool).await.expect("second run is a no-op");
+    server::db::migrate(&pool)
+        .await
+        .expect("second run is a no-op");
     let applied: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations where success")
         .fetch_one(&pool)
         .await

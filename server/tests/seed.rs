@@ -4,7 +4,15 @@ use server::seed::{SeedArgs, seed};
 use sqlx::PgPool;
 
 fn args(seed: u64) -> SeedArgs {
-    SeedArgs { seed, salespeople: 6, teams: 2, contacts: 600, opportunities: 300, history: false, password: "pipeline demo".into() }
+    SeedArgs {
+        seed,
+        salespeople: 6,
+        teams: 2,
+        contacts: 600,
+        opportunities: 300,
+        history: false,
+        password: "pipeline demo".into(),
+    }
 }
 
 async fn snapshot(pool: &PgPool) -> Vec<(String, String, Option<String>)> {
@@ -44,13 +52,18 @@ async fn seeding_creates_the_requested_data_consistently(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(mismatched, 0);
-    let orphans: i64 = sqlx::query_scalar("select count(*) from contacts where kind = 'person' and company_id is null")
+    let orphans: i64 = sqlx::query_scalar(
+        "select count(*) from contacts where kind = 'person' and company_id is null",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0);
+    // Each team has a manager who can sign in.
+    let managed: i64 = sqlx::query_scalar("select count(distinct team_id) from team_managers")
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(orphans, 0);
-    // Each team has a manager who can sign in.
-    let managed: i64 = sqlx::query_scalar("select count(distinct team_id) from team_managers").fetch_one(&pool).await.unwrap();
     assert_eq!(managed, 2);
     // Opportunities: open, each with exactly one active entry whose figures are the opportunity's,
     // owned by their company's salesperson, calculated by Multiply.
@@ -66,7 +79,13 @@ async fn seeding_creates_the_requested_data_consistently(pool: PgPool) {
     .unwrap();
     assert_eq!((opportunities, consistent), (300, 300));
     // Seeding twice is refused rather than duplicating.
-    assert!(seed(&pool, &args(7)).await.unwrap_err().to_string().contains("already seeded"));
+    assert!(
+        seed(&pool, &args(7))
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("already seeded")
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -83,11 +102,25 @@ async fn the_same_seed_gives_the_same_data_and_another_seed_other_data(pool: PgP
 
 #[sqlx::test(migrations = "../migrations")]
 async fn seeded_histories_follow_the_rules_and_feed_the_summaries(pool: PgPool) {
-    let report = seed(&pool, &SeedArgs { opportunities: 400, history: true, ..args(5) }).await.unwrap();
+    let report = seed(
+        &pool,
+        &SeedArgs {
+            opportunities: 400,
+            history: true,
+            ..args(5)
+        },
+    )
+    .await
+    .unwrap();
     assert!(report.contains("400 opportunities"), "{report}");
     let scalar = |sql: &'static str| {
         let pool = pool.clone();
-        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
     };
     // Lives, not snapshots: several entries each, open and closed both ways, quotes where needed.
     let entries = scalar("select count(*) from opportunity_entries").await;

@@ -16,23 +16,144 @@ use sqlx::PgPool;
 
 /// Every argument name the server functions take (grep `Option<String>` in app/src).
 const FIELDS: &[&str] = &[
-    "action", "activate_first_stage", "activity_id", "address", "after_id", "after_rank", "allow_skip", "amount_won", "blocked",
-    "cancel_open_tasks", "chances", "city", "close_code", "company_id", "contact_id", "country", "creation_date", "cycle",
-    "cycle_id", "date", "date_of_change", "description", "dir", "discount", "email", "estimated_closing_date", "estimated_value",
-    "ev_closed", "ev_created", "ev_moved", "ev_task", "ev_updated", "from", "id", "job_title", "kind", "name", "outcome", "page",
-    "phone", "post_code", "priority", "q", "quantity", "query", "quote_required", "rank", "salesperson", "salesperson_id", "sort",
-    "stage", "target_stage", "team", "to", "unit_price", "url", "version", "code", "method", "role", "status", "completed",
-    "date_formula", "comment", "commission", "line_id", "upload", "mapping", "expires", "token_id", "webhook_id", "active",
-    "contact", "cycle_code", "direction", "display_name", "everyone", "expires_on", "ids", "include", "line", "log", "user_id",
+    "action",
+    "activate_first_stage",
+    "activity_id",
+    "address",
+    "after_id",
+    "after_rank",
+    "allow_skip",
+    "amount_won",
+    "blocked",
+    "cancel_open_tasks",
+    "chances",
+    "city",
+    "close_code",
+    "company_id",
+    "contact_id",
+    "country",
+    "creation_date",
+    "cycle",
+    "cycle_id",
+    "date",
+    "date_of_change",
+    "description",
+    "dir",
+    "discount",
+    "email",
+    "estimated_closing_date",
+    "estimated_value",
+    "ev_closed",
+    "ev_created",
+    "ev_moved",
+    "ev_task",
+    "ev_updated",
+    "from",
+    "id",
+    "job_title",
+    "kind",
+    "name",
+    "outcome",
+    "page",
+    "phone",
+    "post_code",
+    "priority",
+    "q",
+    "quantity",
+    "query",
+    "quote_required",
+    "rank",
+    "salesperson",
+    "salesperson_id",
+    "sort",
+    "stage",
+    "target_stage",
+    "team",
+    "to",
+    "unit_price",
+    "url",
+    "version",
+    "code",
+    "method",
+    "role",
+    "status",
+    "completed",
+    "date_formula",
+    "comment",
+    "commission",
+    "line_id",
+    "upload",
+    "mapping",
+    "expires",
+    "token_id",
+    "webhook_id",
+    "active",
+    "contact",
+    "cycle_code",
+    "direction",
+    "display_name",
+    "everyone",
+    "expires_on",
+    "ids",
+    "include",
+    "line",
+    "log",
+    "user_id",
     "next",
 ];
 
 const NASTY: &[&str] = &[
-    "", " ", "0", "1", "2", "3", "-1", "1e999", "NaN", "Infinity", "99999999999999999999.99", "0.001", "-0.00", "100.01",
-    "2026-02-30", "0000-00-00", "9999-12-31", "2026-13-01", "'; drop table opportunities; --", "\" or 1=1 --",
-    "<script>alert(1)</script>", "=cmd|' /C calc'!A0", "\u{0}", "\u{202e}reversed", "😀🚀", "First", "Next", "Previous",
-    "Skip", "Jump", "Update", "won", "lost", "STANDARD", "company", "person", "done", "high", "on", "true", "%00",
-    "../../etc/passwd", "null", "a0", "zz", "OP00001", "LOST-PRICE", "WON-PRICE", "admin", "salesperson", "manager",
+    "",
+    " ",
+    "0",
+    "1",
+    "2",
+    "3",
+    "-1",
+    "1e999",
+    "NaN",
+    "Infinity",
+    "99999999999999999999.99",
+    "0.001",
+    "-0.00",
+    "100.01",
+    "2026-02-30",
+    "0000-00-00",
+    "9999-12-31",
+    "2026-13-01",
+    "'; drop table opportunities; --",
+    "\" or 1=1 --",
+    "<script>alert(1)</script>",
+    "=cmd|' /C calc'!A0",
+    "\u{0}",
+    "\u{202e}reversed",
+    "😀🚀",
+    "First",
+    "Next",
+    "Previous",
+    "Skip",
+    "Jump",
+    "Update",
+    "won",
+    "lost",
+    "STANDARD",
+    "company",
+    "person",
+    "done",
+    "high",
+    "on",
+    "true",
+    "%00",
+    "../../etc/passwd",
+    "null",
+    "a0",
+    "zz",
+    "OP00001",
+    "LOST-PRICE",
+    "WON-PRICE",
+    "admin",
+    "salesperson",
+    "manager",
 ];
 
 fn value() -> impl Strategy<Value = String> {
@@ -63,13 +184,27 @@ fn body() -> impl Strategy<Value = Body> {
 async fn checksum(pool: &PgPool) -> String {
     let mut all = String::new();
     for table in [
-        "opportunities", "opportunity_entries", "contacts", "tasks", "quotes", "quote_lines", "sales_cycles", "sales_cycle_stages",
-        "salespeople", "teams", "close_codes", "activities", "webhooks", "api_tokens",
+        "opportunities",
+        "opportunity_entries",
+        "contacts",
+        "tasks",
+        "quotes",
+        "quote_lines",
+        "sales_cycles",
+        "sales_cycle_stages",
+        "salespeople",
+        "teams",
+        "close_codes",
+        "activities",
+        "webhooks",
+        "api_tokens",
     ] {
-        let sum: Option<String> = sqlx::query_scalar(&format!("select md5(string_agg(t::text, '|' order by t::text)) from {table} t"))
-            .fetch_one(pool)
-            .await
-            .unwrap();
+        let sum: Option<String> = sqlx::query_scalar(&format!(
+            "select md5(string_agg(t::text, '|' order by t::text)) from {table} t"
+        ))
+        .fetch_one(pool)
+        .await
+        .unwrap();
         all.push_str(&sum.unwrap_or_default());
     }
     all
@@ -78,7 +213,9 @@ async fn checksum(pool: &PgPool) -> String {
 /// Calls that would end the fuzzing session itself (sign-out, password change) are left out;
 /// they have their own tests.
 fn fuzzable(path: &str) -> bool {
-    !["sign_out", "password", "sign_in", "first_admin", "sessions"].iter().any(|p| path.contains(p))
+    !["sign_out", "password", "sign_in", "first_admin", "sessions"]
+        .iter()
+        .any(|p| path.contains(p))
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -104,20 +241,25 @@ async fn random_calls_to_every_server_function_never_5xx_and_refusals_change_not
         .unwrap();
     for first in ["on", ""] {
         let r = callers[1]
-            .call("opportunities/create", &[
-                ("description", "Fuzz"),
-                ("contact_id", &contact.to_string()),
-                ("salesperson_id", &sam_sp.to_string()),
-                ("cycle_id", "1"),
-                ("estimated_value", "1000"),
-                ("activate_first_stage", first),
-            ])
+            .call(
+                "opportunities/create",
+                &[
+                    ("description", "Fuzz"),
+                    ("contact_id", &contact.to_string()),
+                    ("salesperson_id", &sam_sp.to_string()),
+                    ("cycle_id", "1"),
+                    ("estimated_value", "1000"),
+                    ("activate_first_stage", first),
+                ],
+            )
             .await;
         assert!(r.status.is_success(), "{}", r.body);
     }
 
-    let mut endpoints: Vec<String> =
-        leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.trim_start_matches("/api/").to_owned()).filter(|p| fuzzable(p)).collect();
+    let mut endpoints: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/").to_owned())
+        .filter(|p| fuzzable(p))
+        .collect();
     endpoints.sort();
     endpoints.dedup();
     assert!(endpoints.len() > 60, "{endpoints:?}");
@@ -132,23 +274,46 @@ async fn random_calls_to_every_server_function_never_5xx_and_refusals_change_not
         let caller = &mut callers[who];
         let r = match &body {
             Body::Form(fields) => {
-                let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let form: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
                 caller.call(endpoint, &form).await
             }
-            Body::Raw(text) => caller.post_raw(&format!("/api/{endpoint}"), "application/x-www-form-urlencoded", text.clone()).await,
+            Body::Raw(text) => {
+                caller
+                    .post_raw(
+                        &format!("/api/{endpoint}"),
+                        "application/x-www-form-urlencoded",
+                        text.clone(),
+                    )
+                    .await
+            }
         };
         *statuses.entry(r.status.as_u16()).or_default() += 1;
-        assert!(r.status.as_u16() < 500, "{endpoint} as caller {who} with {body:?} -> {} {}", r.status, r.body);
+        assert!(
+            r.status.as_u16() < 500,
+            "{endpoint} as caller {who} with {body:?} -> {} {}",
+            r.status,
+            r.body
+        );
         if r.status.is_client_error() {
             let after = checksum(&pool).await;
-            assert_eq!(before, after, "refused {endpoint} as caller {who} with {body:?} changed data: {}", r.body);
+            assert_eq!(
+                before, after,
+                "refused {endpoint} as caller {who} with {body:?} changed data: {}",
+                r.body
+            );
         } else {
             before = checksum(&pool).await;
         }
     }
     println!("statuses: {statuses:?}");
     assert!(statuses.keys().any(|s| *s == 422), "{statuses:?}");
-    assert!(statuses.keys().any(|s| (200..300).contains(s)), "{statuses:?}");
+    assert!(
+        statuses.keys().any(|s| (200..300).contains(s)),
+        "{statuses:?}"
+    );
 }
 
 /// A body larger than any form (or CSV upload) is refused at once, before it is read.
@@ -158,6 +323,12 @@ async fn an_oversized_body_is_refused_with_413(pool: PgPool) {
     let mut admin = signed_in(&pool, "admin@example.com").await;
     let huge = "x".repeat(11 << 20);
     admin.extra.push(("content-length", huge.len().to_string()));
-    let r = admin.post_raw("/api/opportunities/update", "application/x-www-form-urlencoded", huge).await;
+    let r = admin
+        .post_raw(
+            "/api/opportunities/update",
+            "application/x-www-form-urlencoded",
+            huge,
+        )
+        .await;
     assert_eq!(r.status, 413, "{}", r.body);
 }

@@ -16,7 +16,6 @@ use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 
-
 fn open(addr: std::net::SocketAddr, first_bytes: &str) -> TcpStream {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.write_all(first_bytes.as_bytes()).unwrap();
@@ -29,7 +28,9 @@ fn answer(stream: &mut TcpStream, limit: Duration) -> String {
     let mut buf = Vec::new();
     match stream.read_to_end(&mut buf) {
         Ok(_) => String::from_utf8_lossy(&buf).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => String::from_utf8_lossy(&buf).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+            String::from_utf8_lossy(&buf).into_owned()
+        }
         Err(e) => panic!("the server kept a stalled connection open for {limit:?}: {e}"),
     }
 }
@@ -38,19 +39,32 @@ fn answer(stream: &mut TcpStream, limit: Duration) -> String {
 async fn stalled_clients_are_cut_off_and_hold_nothing(_: PgPoolOptions, options: PgConnectOptions) {
     let addr = free_addr();
     let mut cmd = server();
-    cmd.args(["serve", "--addr", &addr.to_string(), "--request-timeout", "2"]).env("DATABASE_URL", url_of(&options));
+    cmd.args([
+        "serve",
+        "--addr",
+        &addr.to_string(),
+        "--request-timeout",
+        "2",
+    ])
+    .env("DATABASE_URL", url_of(&options));
     let mut server = Spawned::new(&mut cmd);
     wait_for_ok(server.child(), addr, "/readyz", Duration::from_secs(60));
 
     // 20 clients stop in the middle of their headers, 20 in the middle of a sign-in's body.
-    let mut headers: Vec<TcpStream> = (0..20).map(|_| open(addr, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")).collect();
+    let mut headers: Vec<TcpStream> = (0..20)
+        .map(|_| open(addr, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "))
+        .collect();
     let body = "POST /api/auth/sign_in HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nemail=slow";
     let mut bodies: Vec<TcpStream> = (0..20).map(|_| open(addr, body)).collect();
 
     // Everyone else is served at once, including a request that reads the database.
     let started = Instant::now();
     assert_eq!(get(addr, "/readyz").map(|r| r.0), Some(200));
-    assert!(started.elapsed() < Duration::from_secs(1), "a normal request waited {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "a normal request waited {:?}",
+        started.elapsed()
+    );
     // No connection is in a transaction, and the server holds no more than its pool.
     let mut db = PgConnection::connect_with(&options).await.unwrap();
     let (in_transaction, connections): (i64, i64) = sqlx::query_as(
@@ -61,7 +75,10 @@ async fn stalled_clients_are_cut_off_and_hold_nothing(_: PgPoolOptions, options:
     .await
     .unwrap();
     assert_eq!(in_transaction, 0);
-    assert!(connections <= 17, "{connections} database connections for 40 stalled clients");
+    assert!(
+        connections <= 17,
+        "{connections} database connections for 40 stalled clients"
+    );
     let locks: i64 = sqlx::query_scalar(
         "select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid
          where a.datname = current_database() and a.pid <> pg_backend_pid() and l.locktype in ('relation', 'tuple', 'transactionid')",

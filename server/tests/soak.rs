@@ -11,23 +11,34 @@ use std::{
 };
 
 use common::{
-    Spawned, free_addr,
+    Spawned,
     api::{Api, started_opportunities, token},
     app::{salesperson, user},
-    wait_for_ok,
+    free_addr, wait_for_ok,
 };
 use serde_json::json;
 use sqlx::PgPool;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// (resident memory in MB, open file descriptors) of a process.
 fn usage(pid: u32) -> (f64, usize) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).unwrap().parse().unwrap();
-    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count();
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count();
     (kb / 1024.0, fds)
 }
 
@@ -50,13 +61,20 @@ async fn under_steady_load_memory_descriptors_and_connections_stay_flat(pool: Pg
     let numbers = started_opportunities(&api, 200).await;
 
     let url = common::url_of(&pool.connect_options());
-    let binary = std::env::var("PIPELINE_SOAK_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_server").to_owned());
+    let binary = std::env::var("PIPELINE_SOAK_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_server").to_owned());
     let addr = free_addr();
     let mut cmd = Command::new(binary);
     cmd.env_remove("DATABASE_URL")
         .env("LEPTOS_OUTPUT_NAME", "pipeline")
         .env("PIPELINE_LOG", "warn")
-        .args(["serve", "--addr", &addr.to_string(), "--api-rate-limit", "100000"])
+        .args([
+            "serve",
+            "--addr",
+            &addr.to_string(),
+            "--api-rate-limit",
+            "100000",
+        ])
         .env("DATABASE_URL", url);
     let mut running = Spawned::new(&mut cmd);
     wait_for_ok(running.child(), addr, "/readyz", Duration::from_secs(60));
@@ -64,7 +82,10 @@ async fn under_steady_load_memory_descriptors_and_connections_stay_flat(pool: Pg
 
     // A fixed offered rate, spread over a few clients; each request is one of: a move of an
     // opportunity (update, new value), a read of one, or a page of the list.
-    let http = reqwest::Client::builder().pool_max_idle_per_host(8).build().unwrap();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(8)
+        .build()
+        .unwrap();
     let send = |i: u64| {
         let (http, secret) = (http.clone(), secret.clone());
         let no = numbers[i as usize % numbers.len()].clone();
@@ -78,7 +99,12 @@ async fn under_steady_load_memory_descriptors_and_connections_stay_flat(pool: Pg
                 2 => http.get(format!("{base}/{no}")),
                 _ => http.get(format!("{base}?limit=25")),
             };
-            request.bearer_auth(&secret).timeout(Duration::from_secs(10)).send().await.map(|r| r.status().as_u16())
+            request
+                .bearer_auth(&secret)
+                .timeout(Duration::from_secs(10))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
         }
     };
     let run = |from: u64, for_secs: u64| {
@@ -123,10 +149,20 @@ async fn under_steady_load_memory_descriptors_and_connections_stay_flat(pool: Pg
     );
 
     assert_eq!(failed, 0, "every request succeeds at this rate");
-    assert!(ok + conflicts >= seconds * rate * 9 / 10, "the offered rate was not served: {ok} in {seconds} s");
+    assert!(
+        ok + conflicts >= seconds * rate * 9 / 10,
+        "the offered rate was not served: {ok} in {seconds} s"
+    );
     assert!(rss_end <= 150.0, "RSS {rss_end:.1} MB");
-    assert!(rss_end - rss_start <= 15.0, "memory grew by {:.1} MB", rss_end - rss_start);
-    assert!(fds_end <= fds_start + 10, "file descriptors grew {fds_start} → {fds_end}");
+    assert!(
+        rss_end - rss_start <= 15.0,
+        "memory grew by {:.1} MB",
+        rss_end - rss_start
+    );
+    assert!(
+        fds_end <= fds_start + 10,
+        "file descriptors grew {fds_start} → {fds_end}"
+    );
     assert!(db_end <= 17, "{db_end} database connections");
     let report = server::check::check(&pool).await.unwrap();
     assert_eq!(report.problems(), 0, "{report}");

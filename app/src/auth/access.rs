@@ -92,7 +92,9 @@ pub async fn resolve(pool: &PgPool, user: User) -> Result<Viewer, AppError> {
 
 /// The signed-in user of the current server-function request, or 401.
 pub async fn require_user() -> Result<User, AppError> {
-    let auth: AuthSession = leptos_axum::extract().await.map_err(|e| AppError::internal("auth session missing", e))?;
+    let auth: AuthSession = leptos_axum::extract()
+        .await
+        .map_err(|e| AppError::internal("auth session missing", e))?;
     auth.user.ok_or(AppError::Unauthorized)
 }
 

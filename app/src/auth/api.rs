@@ -12,12 +12,17 @@ mod ctx {
     use crate::{auth::backend::AuthSession, error::AppError};
 
     pub async fn auth_session() -> Result<AuthSession, AppError> {
-        leptos_axum::extract().await.map_err(|e| AppError::internal("auth session missing", e))
+        leptos_axum::extract()
+            .await
+            .map_err(|e| AppError::internal("auth session missing", e))
     }
 
     /// The caller's address (absent when the server runs without connection info, e.g. in tests).
     pub async fn client_ip() -> Option<IpAddr> {
-        leptos_axum::extract::<axum::extract::ConnectInfo<SocketAddr>>().await.ok().map(|c| c.0.ip())
+        leptos_axum::extract::<axum::extract::ConnectInfo<SocketAddr>>()
+            .await
+            .ok()
+            .map(|c| c.0.ip())
     }
 }
 
@@ -36,11 +41,17 @@ pub async fn first_run() -> Result<bool, AppError> {
 }
 
 #[server(endpoint = "auth/sign_in")]
-pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     let pool = crate::state::pool()?;
     let mut auth = ctx::auth_session().await?;
     let ip = ctx::client_ip().await;
-    super::ops::sign_in(&mut auth, &pool, &email, password, ip).await.map_err(AppError::respond)?;
+    super::ops::sign_in(&mut auth, &pool, &email, password, ip)
+        .await
+        .map_err(AppError::respond)?;
     leptos_axum::redirect(&super::rules::safe_next(next.as_deref()));
     Ok(())
 }
@@ -64,8 +75,16 @@ pub async fn create_first_admin(
     let pool = crate::state::pool()?;
     let mut auth = ctx::auth_session().await?;
     let ip = ctx::client_ip().await;
-    let new = super::ops::NewUser { email, display_name, password, role: super::Role::Admin, salesperson_id: None };
-    super::ops::create_first_admin(&mut auth, &pool, new, &password_confirm, ip).await.map_err(AppError::respond)?;
+    let new = super::ops::NewUser {
+        email,
+        display_name,
+        password,
+        role: super::Role::Admin,
+        salesperson_id: None,
+    };
+    super::ops::create_first_admin(&mut auth, &pool, new, &password_confirm, ip)
+        .await
+        .map_err(AppError::respond)?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -81,16 +100,24 @@ pub async fn change_password(
     if auth.user.is_none() {
         return Err(AppError::Unauthorized.respond());
     }
-    super::ops::change_password(&mut auth, &pool, current_password, new_password, &new_password_confirm)
-        .await
-        .map_err(AppError::respond)
+    super::ops::change_password(
+        &mut auth,
+        &pool,
+        current_password,
+        new_password,
+        &new_password_confirm,
+    )
+    .await
+    .map_err(AppError::respond)
 }
 
 #[server(endpoint = "auth/sign_out_everywhere")]
 pub async fn sign_out_everywhere() -> Result<(), AppError> {
     let pool = crate::state::pool()?;
     let mut auth = ctx::auth_session().await?;
-    super::ops::sign_out_everywhere(&mut auth, &pool).await.map_err(AppError::respond)?;
+    super::ops::sign_out_everywhere(&mut auth, &pool)
+        .await
+        .map_err(AppError::respond)?;
     leptos_axum::redirect("/login");
     Ok(())
 }

@@ -25,7 +25,10 @@ pub struct User {
 
 impl std::fmt::Debug for User {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("User").field("id", &self.id).field("role", &self.role).finish_non_exhaustive()
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
     }
 }
 
@@ -111,7 +114,8 @@ impl From<UserRow> for User {
 }
 
 /// Verified against when the email is unknown, so both cases take the same time.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| password_auth::generate_hash("not a real password"));
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| password_auth::generate_hash("not a real password"));
 
 impl AuthnBackend for Backend {
     type User = User;
@@ -127,10 +131,15 @@ impl AuthnBackend for Backend {
         )
         .fetch_optional(&self.pool)
         .await?;
-        let hash = row.as_ref().map(|r| r.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.clone());
+        let hash = row
+            .as_ref()
+            .map(|r| r.password_hash.clone())
+            .unwrap_or_else(|| DUMMY_HASH.clone());
         let password = creds.password;
-        let matches =
-            tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok()).await?;
+        let matches = tokio::task::spawn_blocking(move || {
+            password_auth::verify_password(password, &hash).is_ok()
+        })
+        .await?;
         Ok(row.filter(|_| matches).map(User::from))
     }
 

@@ -1,13 +1,13 @@
 //! Users, sign-in and roles: who is asking, and what they may see and change.
 
-pub mod api;
-mod pages;
 #[cfg(feature = "ssr")]
 pub mod access;
+pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
 #[cfg(feature = "ssr")]
 pub mod ops;
+mod pages;
 
 pub use pages::{LoginPage, ProfilePage, WelcomePage};
 use serde::{Deserialize, Serialize};
@@ -74,7 +74,9 @@ pub mod rules {
 
     /// A plausible address: one @, something before it, a dotted domain after it, no spaces.
     pub fn is_valid_email(email: &str) -> bool {
-        let Some((local, domain)) = email.split_once('@') else { return false };
+        let Some((local, domain)) = email.split_once('@') else {
+            return false;
+        };
         !local.is_empty()
             && email.len() <= 254
             && !domain.contains('@')
@@ -98,7 +100,9 @@ pub mod rules {
     /// Where to go after sign-in: only paths on this site (no `//evil.example`, no `https://…`).
     pub fn safe_next(next: Option<&str>) -> String {
         match next {
-            Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+            Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => {
+                n.to_owned()
+            }
             _ => "/".to_owned(),
         }
     }
@@ -112,7 +116,9 @@ pub mod rules {
             for ok in ["a@b.co", "Jane.Doe+crm@example.com", "x@sub.example.org"] {
                 assert!(is_valid_email(ok), "{ok}");
             }
-            for bad in ["", "a", "@b.co", "a@", "a@b", "a@.b", "a@b.", "a b@c.de", "a@b@c.de", "a@b.c\n"] {
+            for bad in [
+                "", "a", "@b.co", "a@", "a@b", "a@.b", "a@b.", "a b@c.de", "a@b@c.de", "a@b.c\n",
+            ] {
                 assert!(!is_valid_email(bad), "{bad:?}");
             }
             assert_eq!(normalize_email("  Jane@Example.COM "), "jane@example.com");
@@ -128,7 +134,13 @@ pub mod rules {
         #[test]
         fn next_stays_on_this_site() {
             assert_eq!(safe_next(Some("/board?x=1")), "/board?x=1");
-            for bad in [None, Some(""), Some("//evil.example"), Some("https://evil.example"), Some("/\\evil")] {
+            for bad in [
+                None,
+                Some(""),
+                Some("//evil.example"),
+                Some("https://evil.example"),
+                Some("/\\evil"),
+            ] {
                 assert_eq!(safe_next(bad), "/", "{bad:?}");
             }
         }

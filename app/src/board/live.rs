@@ -63,7 +63,10 @@ pub fn follow(
                 // Already shown (this tab made the change, or caught up since). A reorder keeps
                 // the version: someone else's is always fetched, one's own never.
                 let shown = board.columns.with_untracked(|cols| {
-                    cols.iter().flat_map(|c| c.cards.iter()).find(|card| card.id == change.id).map(|card| card.version)
+                    cols.iter()
+                        .flat_map(|c| c.cards.iter())
+                        .find(|card| card.id == change.id)
+                        .map(|card| card.version)
                 });
                 let own = change.by_id.is_some() && change.by_id == board.me;
                 let known = match change.kind {
@@ -108,7 +111,10 @@ fn flush(board: LiveBoard) {
     board.columns.with_untracked(|cols| {
         changes.retain(|change| {
             change.kind == ChangeKind::Reordered
-                || !cols.iter().flat_map(|c| c.cards.iter()).any(|card| card.id == change.id && card.version >= change.version)
+                || !cols
+                    .iter()
+                    .flat_map(|c| c.cards.iter())
+                    .any(|card| card.id == change.id && card.version >= change.version)
         })
     });
     let mut ids: Vec<i64> = changes.iter().map(|c| c.id).collect();
@@ -144,15 +150,26 @@ fn apply(columns: RwSignal<Vec<BoardColumn>>, fresh: BoardChanges) {
     columns.update(|cols| {
         // A column showing all its cards takes a card ranked after its last one; one with more
         // to show leaves it to "Show more".
-        let complete: Vec<bool> = cols.iter().map(|c| c.cards.len() as i64 >= c.count).collect();
+        let complete: Vec<bool> = cols
+            .iter()
+            .map(|c| c.cards.len() as i64 >= c.count)
+            .collect();
         for (id, now) in fresh.cards {
             for column in cols.iter_mut() {
                 column.cards.retain(|card| card.id != id);
             }
-            let Some((stage_id, card)) = now else { continue };
-            let Some(i) = cols.iter().position(|c| c.stage_id == stage_id) else { continue };
+            let Some((stage_id, card)) = now else {
+                continue;
+            };
+            let Some(i) = cols.iter().position(|c| c.stage_id == stage_id) else {
+                continue;
+            };
             let column = &mut cols[i];
-            match column.cards.iter().position(|c| (c.rank.as_str(), c.id) > (card.rank.as_str(), card.id)) {
+            match column
+                .cards
+                .iter()
+                .position(|c| (c.rank.as_str(), c.id) > (card.rank.as_str(), card.id))
+            {
                 Some(at) => column.cards.insert(at, card),
                 None if complete[i] => column.cards.push(card),
                 None => {}
@@ -172,7 +189,16 @@ fn note(board: LiveBoard, changes: &[Change]) {
     let notes: Vec<(i64, String)> = changes
         .iter()
         .filter(|c| c.by_id.is_none() || c.by_id != board.me)
-        .map(|c| (c.id, format!("{} {} this", c.by.as_deref().unwrap_or("Someone"), c.kind.verb())))
+        .map(|c| {
+            (
+                c.id,
+                format!(
+                    "{} {} this",
+                    c.by.as_deref().unwrap_or("Someone"),
+                    c.kind.verb()
+                ),
+            )
+        })
         .collect();
     if notes.is_empty() {
         return;

@@ -4,9 +4,9 @@
 
 pub mod api;
 mod live;
-mod page;
 #[cfg(feature = "ssr")]
 pub mod ops;
+mod page;
 
 use chrono::NaiveDate;
 pub use page::BoardPage;
@@ -47,7 +47,12 @@ pub struct BoardCard {
 impl BoardCard {
     /// "Olive Pike" -> "OP".
     pub fn initials(&self) -> String {
-        self.salesperson.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase()
+        self.salesperson
+            .split_whitespace()
+            .filter_map(|w| w.chars().next())
+            .take(2)
+            .collect::<String>()
+            .to_uppercase()
     }
 }
 

@@ -11,8 +11,7 @@ use crate::{
     auth::access::{Viewer, record_denied},
     domain::{
         entries::{ActiveEntry, OpportunityState, StageRule},
-        rank,
-        setup as rules,
+        rank, setup as rules,
     },
     error::AppError,
     opportunities::{Choice, CloseCodeChoice, ListQuery, Priority},
@@ -73,7 +72,9 @@ impl CardRow {
             estimated_closing_date: self.estimated_closing_date,
             priority: Priority::from_db(&self.priority),
             salesperson: self.salesperson,
-            days_in_stage: self.date_of_change.map_or(0, |d| (today - d).num_days().max(0)),
+            days_in_stage: self
+                .date_of_change
+                .map_or(0, |d| (today - d).num_days().max(0)),
             rank: self.board_rank,
             state: OpportunityState {
                 closed: false,
@@ -103,24 +104,42 @@ async fn cycle_id(pool: &PgPool, asked: Option<i64>) -> Result<i64, AppError> {
     )
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| AppError::Conflict("There is no sales cycle yet. An admin can create one in Setup.".into()))
+    .ok_or_else(|| {
+        AppError::Conflict("There is no sales cycle yet. An admin can create one in Setup.".into())
+    })
 }
 
-pub async fn board(pool: &PgPool, viewer: &Viewer, query: &ListQuery, today: NaiveDate) -> Result<Board, AppError> {
+pub async fn board(
+    pool: &PgPool,
+    viewer: &Viewer,
+    query: &ListQuery,
+    today: NaiveDate,
+) -> Result<Board, AppError> {
     let cycle_id = cycle_id(pool, query.cycle).await?;
-    let cycle = sqlx::query!("select code, probability_method from sales_cycles where id = $1", cycle_id).fetch_one(pool).await?;
+    let cycle = sqlx::query!(
+        "select code, probability_method from sales_cycles where id = $1",
+        cycle_id
+    )
+    .fetch_one(pool)
+    .await?;
     let cycles = sqlx::query!("select id, code from sales_cycles order by code")
         .fetch_all(pool)
         .await?
         .into_iter()
-        .map(|c| Choice { id: c.id, label: c.code })
+        .map(|c| Choice {
+            id: c.id,
+            label: c.code,
+        })
         .collect();
-    let stages: Vec<StageRule> = crate::opportunities::ops::stages(&mut *pool.acquire().await?, cycle_id).await?;
+    let stages: Vec<StageRule> =
+        crate::opportunities::ops::stages(&mut *pool.acquire().await?, cycle_id).await?;
 
     let read = viewer.read.ids();
     let priority = query.priority.map(Priority::as_str);
     let pattern = crate::contacts::ops::contains_pattern(&query.search);
-    let mut tx = pool.begin_with("begin isolation level repeatable read, read only").await?;
+    let mut tx = pool
+        .begin_with("begin isolation level repeatable read, read only")
+        .await?;
     let totals = column_totals(&mut tx, viewer, query, cycle_id).await?;
     let rows = sqlx::query_as!(
         CardRow,
@@ -170,22 +189,39 @@ pub async fn board(pool: &PgPool, viewer: &Viewer, query: &ListQuery, today: Nai
         let (count, estimated, calculated) = totals
             .iter()
             .find(|t| t.stage_id == stage_id)
-            .map_or((0, Decimal::ZERO, Decimal::ZERO), |t| (t.count, t.estimated, t.calculated));
-        let (mine, rest): (Vec<CardRow>, Vec<CardRow>) = std::mem::take(rows).into_iter().partition(|r| r.current_stage_id == stage_id);
+            .map_or((0, Decimal::ZERO, Decimal::ZERO), |t| {
+                (t.count, t.estimated, t.calculated)
+            });
+        let (mine, rest): (Vec<CardRow>, Vec<CardRow>) = std::mem::take(rows)
+            .into_iter()
+            .partition(|r| r.current_stage_id == stage_id);
         *rows = rest;
-        BoardColumn { stage_id, title, count, estimated, calculated, cards: mine.into_iter().map(|r| r.card(today)).collect() }
+        BoardColumn {
+            stage_id,
+            title,
+            count,
+            estimated,
+            calculated,
+            cards: mine.into_iter().map(|r| r.card(today)).collect(),
+        }
     };
     let mut rows = rows;
     let mut columns = vec![column_of(None, "Not started".into(), &mut rows)];
     for stage in &stages {
         columns.push(column_of(Some(stage.id), stage.name(), &mut rows));
     }
-    let close_codes = sqlx::query!("select code, description, outcome from close_codes order by outcome desc, code")
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|c| CloseCodeChoice { code: c.code, description: c.description, won: c.outcome == "won" })
-        .collect();
+    let close_codes = sqlx::query!(
+        "select code, description, outcome from close_codes order by outcome desc, code"
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|c| CloseCodeChoice {
+        code: c.code,
+        description: c.description,
+        won: c.outcome == "won",
+    })
+    .collect();
     Ok(Board {
         cycle_id,
         cycle_code: cycle.code,
@@ -200,7 +236,12 @@ pub async fn board(pool: &PgPool, viewer: &Viewer, query: &ListQuery, today: Nai
 }
 
 /// Count, estimated and weighted value of every matching open card, per column.
-async fn column_totals(conn: &mut sqlx::PgConnection, viewer: &Viewer, query: &ListQuery, cycle_id: i64) -> Result<Vec<ColumnTotals>, AppError> {
+async fn column_totals(
+    conn: &mut sqlx::PgConnection,
+    viewer: &Viewer,
+    query: &ListQuery,
+    cycle_id: i64,
+) -> Result<Vec<ColumnTotals>, AppError> {
     let read = viewer.read.ids();
     let priority = query.priority.map(Priority::as_str);
     let pattern = crate::contacts::ops::contains_pattern(&query.search);
@@ -234,9 +275,17 @@ async fn column_totals(conn: &mut sqlx::PgConnection, viewer: &Viewer, query: &L
 
 /// What changed for the live board: each changed card as it is now, if it still belongs on
 /// this board with these filters (else `None`: it left), and every column's fresh totals.
-pub async fn changes(pool: &PgPool, viewer: &Viewer, query: &ListQuery, ids: &[i64], today: NaiveDate) -> Result<BoardChanges, AppError> {
+pub async fn changes(
+    pool: &PgPool,
+    viewer: &Viewer,
+    query: &ListQuery,
+    ids: &[i64],
+    today: NaiveDate,
+) -> Result<BoardChanges, AppError> {
     let cycle_id = cycle_id(pool, query.cycle).await?;
-    let mut tx = pool.begin_with("begin isolation level repeatable read, read only").await?;
+    let mut tx = pool
+        .begin_with("begin isolation level repeatable read, read only")
+        .await?;
     let totals = column_totals(&mut tx, viewer, query, cycle_id).await?;
     let rows = sqlx::query_as!(
         CardRow,
@@ -278,13 +327,15 @@ pub async fn changes(pool: &PgPool, viewer: &Viewer, query: &ListQuery, ids: &[i
     let cards = ids
         .iter()
         .map(|id| {
-            let row = rows.iter().position(|r| r.id == *id).map(|i| rows.swap_remove(i));
+            let row = rows
+                .iter()
+                .position(|r| r.id == *id)
+                .map(|i| rows.swap_remove(i));
             (*id, row.map(|r| (r.current_stage_id, r.card(today))))
         })
         .collect();
     Ok(BoardChanges { cards, totals })
 }
-
 
 /// The next cards of one column after `(after_rank, after_id)`.
 pub async fn more_cards(
@@ -341,9 +392,17 @@ pub async fn more_cards(
 }
 
 /// Moves a card within its column: only its rank changes (no entry: the stage did not change).
-pub async fn reorder(pool: &PgPool, viewer: &Viewer, id: i64, new_rank: &str) -> Result<(), AppError> {
+pub async fn reorder(
+    pool: &PgPool,
+    viewer: &Viewer,
+    id: i64,
+    new_rank: &str,
+) -> Result<(), AppError> {
     if !rank::is_valid(new_rank) {
-        return Err(AppError::field("rank", "The position on the board could not be read. Reload the board."));
+        return Err(AppError::field(
+            "rank",
+            "The position on the board could not be read. Reload the board.",
+        ));
     }
     let owner = sqlx::query_scalar!(
         "select salesperson_id from opportunities where id = $1 and ($2::bigint[] is null or salesperson_id = any($2))",
@@ -356,12 +415,29 @@ pub async fn reorder(pool: &PgPool, viewer: &Viewer, id: i64, new_rank: &str) ->
         return Err(AppError::NotFound);
     };
     if !viewer.write.allows(Some(owner)) {
-        record_denied(pool, &viewer.user, &format!("board: reorder of opportunity {id} outside the write scope")).await;
+        record_denied(
+            pool,
+            &viewer.user,
+            &format!("board: reorder of opportunity {id} outside the write scope"),
+        )
+        .await;
         return Err(AppError::Forbidden);
     }
     let mut tx = pool.begin().await?;
-    sqlx::query!("update opportunities set board_rank = $2 where id = $1 and not closed", id, new_rank).execute(&mut *tx).await?;
-    crate::live::notify(&mut tx, id, crate::live::ChangeKind::Reordered, viewer.user.id).await?;
+    sqlx::query!(
+        "update opportunities set board_rank = $2 where id = $1 and not closed",
+        id,
+        new_rank
+    )
+    .execute(&mut *tx)
+    .await?;
+    crate::live::notify(
+        &mut tx,
+        id,
+        crate::live::ChangeKind::Reordered,
+        viewer.user.id,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

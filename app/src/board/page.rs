@@ -21,7 +21,10 @@ use wasm_bindgen::JsCast;
 use super::{Board, BoardCard, BoardColumn, api};
 use crate::{
     domain::{
-        entries::{Action, ActiveEntry, Outcome, UpdateRequest, action_for_target, check_action, close_defaults, plan_update},
+        entries::{
+            Action, ActiveEntry, Outcome, UpdateRequest, action_for_target, check_action,
+            close_defaults, plan_update,
+        },
         rank,
     },
     error::AppError,
@@ -97,15 +100,26 @@ pub fn BoardPage() -> impl IntoView {
 }
 
 fn filters(b: &Board, query: &ListQuery) -> impl IntoView + use<> {
-    let mine = b.own_salesperson.map(|id| ListQuery { salesperson: Some(id), page: 1, ..query.clone() });
-    let everyone = ListQuery { salesperson: None, page: 1, ..query.clone() };
+    let mine = b.own_salesperson.map(|id| ListQuery {
+        salesperson: Some(id),
+        page: 1,
+        ..query.clone()
+    });
+    let everyone = ListQuery {
+        salesperson: None,
+        page: 1,
+        ..query.clone()
+    };
     let mine_link = mine.map(|q| {
         let active = query.salesperson == q.salesperson;
         let href = q.href().replacen("/opportunities", "/board", 1);
         view! { <a class="button secondary small" href=href aria-current=active.then_some("true")>"My opportunities"</a> }
     });
     let everyone_href = everyone.href().replacen("/opportunities", "/board", 1);
-    let from = query.closing_from.map(|d| d.to_string()).unwrap_or_default();
+    let from = query
+        .closing_from
+        .map(|d| d.to_string())
+        .unwrap_or_default();
     let to = query.closing_to.map(|d| d.to_string()).unwrap_or_default();
     let cycle = b.cycle_id;
     let salesperson = query.salesperson.map(|s| s.to_string()).unwrap_or_default();
@@ -181,10 +195,24 @@ fn BoardView(
     let strip = NodeRef::<leptos::html::Div>::new();
     let column_count = board.columns.len();
     let me = crate::layout::use_me().get_untracked().map(|u| u.id);
-    let live = super::live::follow(columns, Signal::derive(move || drag.with(|d| d.is_some())), reloads, query_text, me, recheck);
+    let live = super::live::follow(
+        columns,
+        Signal::derive(move || drag.with(|d| d.is_some())),
+        reloads,
+        query_text,
+        me,
+        recheck,
+    );
     let notes = live.notes;
 
-    let card_of = move |id: i64| columns.with_untracked(|cols| cols.iter().flat_map(|c| c.cards.iter()).find(|c| c.id == id).cloned());
+    let card_of = move |id: i64| {
+        columns.with_untracked(|cols| {
+            cols.iter()
+                .flat_map(|c| c.cards.iter())
+                .find(|c| c.id == id)
+                .cloned()
+        })
+    };
 
     // What dropping `card` on column `col` would do.
     let verdict = move |card: &BoardCard, from_col: usize, col: usize| -> Verdict {
@@ -194,48 +222,78 @@ fn BoardView(
         if col == from_col {
             return Verdict::Reorder;
         }
-        let Some(stage_id) = columns.with_untracked(|cols| cols.get(col).and_then(|c| c.stage_id)) else {
+        let Some(stage_id) = columns.with_untracked(|cols| cols.get(col).and_then(|c| c.stage_id))
+        else {
             return Verdict::Refused("An opportunity cannot go back to Not started.".into());
         };
         let (method, today, _) = meta.get_value();
-        stages.with_value(|stages| match action_for_target(stages, &card.state, stage_id) {
-            None => {
-                // Say why in the rule's own words: the action the direction would need.
-                let forward = stages.iter().position(|s| s.id == stage_id)
-                    > card.state.active.as_ref().and_then(|a| stages.iter().position(|s| Some(s.id) == a.stage_id));
-                let action = if card.state.active.is_none() { Action::First } else if forward { Action::Skip } else { Action::Jump };
-                let mut request = UpdateRequest::new(action);
-                request.target_stage_id = Some(stage_id);
-                match check_action(stages, &card.state, action).err().map(|r| r.to_string()).or_else(|| {
-                    plan_update(stages, method, &card.state, &request, today).err().map(|r| r.to_string())
-                }) {
-                    Some(why) => Verdict::Refused(why),
-                    None => Verdict::Refused("This stage cannot be reached from here.".into()),
+        stages.with_value(
+            |stages| match action_for_target(stages, &card.state, stage_id) {
+                None => {
+                    // Say why in the rule's own words: the action the direction would need.
+                    let forward = stages.iter().position(|s| s.id == stage_id)
+                        > card
+                            .state
+                            .active
+                            .as_ref()
+                            .and_then(|a| stages.iter().position(|s| Some(s.id) == a.stage_id));
+                    let action = if card.state.active.is_none() {
+                        Action::First
+                    } else if forward {
+                        Action::Skip
+                    } else {
+                        Action::Jump
+                    };
+                    let mut request = UpdateRequest::new(action);
+                    request.target_stage_id = Some(stage_id);
+                    match check_action(stages, &card.state, action)
+                        .err()
+                        .map(|r| r.to_string())
+                        .or_else(|| {
+                            plan_update(stages, method, &card.state, &request, today)
+                                .err()
+                                .map(|r| r.to_string())
+                        }) {
+                        Some(why) => Verdict::Refused(why),
+                        None => Verdict::Refused("This stage cannot be reached from here.".into()),
+                    }
                 }
-            }
-            Some(action) => {
-                let mut request = UpdateRequest::new(action);
-                request.target_stage_id = Some(stage_id);
-                match plan_update(stages, method, &card.state, &request, today) {
-                    Ok(_) => Verdict::Move(action),
-                    Err(refusal) => Verdict::Refused(refusal.to_string()),
+                Some(action) => {
+                    let mut request = UpdateRequest::new(action);
+                    request.target_stage_id = Some(stage_id);
+                    match plan_update(stages, method, &card.state, &request, today) {
+                        Ok(_) => Verdict::Move(action),
+                        Err(refusal) => Verdict::Refused(refusal.to_string()),
+                    }
                 }
-            }
-        })
+            },
+        )
     };
     let droppable = move |col: usize| {
         drag.with(|d| match d {
-            Some(d) if d.lifted => card_of(d.card_id).is_some_and(|card| !matches!(verdict(&card, d.from_col, col), Verdict::Refused(_))),
+            Some(d) if d.lifted => card_of(d.card_id).is_some_and(|card| {
+                !matches!(verdict(&card, d.from_col, col), Verdict::Refused(_))
+            }),
             _ => true,
         })
     };
-    let column_title = move |col: usize| columns.with_untracked(|cols| cols.get(col).map(|c| c.title.clone()).unwrap_or_default());
+    let column_title = move |col: usize| {
+        columns.with_untracked(|cols| cols.get(col).map(|c| c.title.clone()).unwrap_or_default())
+    };
 
     // The rank for a card placed at `index` of column `col` (the card itself left out).
     let rank_at = move |card_id: i64, col: usize, index: usize| -> Option<String> {
         columns.with_untracked(|cols| {
-            let others: Vec<&BoardCard> = cols.get(col)?.cards.iter().filter(|c| c.id != card_id).collect();
-            let before = index.checked_sub(1).and_then(|i| others.get(i)).map(|c| c.rank.as_str());
+            let others: Vec<&BoardCard> = cols
+                .get(col)?
+                .cards
+                .iter()
+                .filter(|c| c.id != card_id)
+                .collect();
+            let before = index
+                .checked_sub(1)
+                .and_then(|i| others.get(i))
+                .map(|c| c.rank.as_str());
             let after = others.get(index).map(|c| c.rank.as_str());
             rank::between(before, after)
         })
@@ -248,7 +306,9 @@ fn BoardView(
                 if card.can_move {
                     closing.set(Some((card_id, outcome)));
                 } else {
-                    message.set(Some("You can look at this opportunity but not close it.".into()));
+                    message.set(Some(
+                        "You can look at this opportunity but not close it.".into(),
+                    ));
                 }
                 return;
             }
@@ -260,15 +320,28 @@ fn BoardView(
                 announcement.set(format!("Not moved. {why}"));
             }
             Verdict::Reorder => {
-                let Some(new_rank) = rank_at(card_id, col, index) else { return };
+                let Some(new_rank) = rank_at(card_id, col, index) else {
+                    return;
+                };
                 if new_rank == card.rank {
                     return;
                 }
                 let previous = columns.get_untracked();
-                columns.update(|cols| place(cols, card_id, from_col, col, index, |c| c.rank = new_rank.clone()));
-                announcement.set(format!("{} moved to position {} in {}.", card.no, index + 1, column_title(col)));
+                columns.update(|cols| {
+                    place(cols, card_id, from_col, col, index, |c| {
+                        c.rank = new_rank.clone()
+                    })
+                });
+                announcement.set(format!(
+                    "{} moved to position {} in {}.",
+                    card.no,
+                    index + 1,
+                    column_title(col)
+                ));
                 spawn_local(async move {
-                    if let Err(e) = api::reorder_card(Some(card_id.to_string()), Some(new_rank)).await {
+                    if let Err(e) =
+                        api::reorder_card(Some(card_id.to_string()), Some(new_rank)).await
+                    {
                         columns.set(previous);
                         message.set(Some(e.to_string()));
                     }
@@ -279,7 +352,11 @@ fn BoardView(
                 let (method, today, _) = meta.get_value();
                 let mut request = UpdateRequest::new(action);
                 request.target_stage_id = stage_id;
-                let Ok(plan) = stages.with_value(|s| plan_update(s, method, &card.state, &request, today)) else { return };
+                let Ok(plan) =
+                    stages.with_value(|s| plan_update(s, method, &card.state, &request, today))
+                else {
+                    return;
+                };
                 let new_rank = rank_at(card_id, col, index);
                 let previous = columns.get_untracked();
                 let entry = plan.entry.clone();
@@ -303,7 +380,11 @@ fn BoardView(
                     });
                 });
                 let title = column_title(col);
-                announcement.set(format!("{} moved to {title} ({}).", card.no, plan.entry.action_taken.label()));
+                announcement.set(format!(
+                    "{} moved to {title} ({}).",
+                    card.no,
+                    plan.entry.action_taken.label()
+                ));
                 busy.set(true);
                 spawn_local(async move {
                     let result = api::move_card(
@@ -320,7 +401,11 @@ fn BoardView(
                         // so the next move is checked against it; the board is not reloaded,
                         // which keeps the scroll position and the focus.
                         Ok(saved) => columns.update(|cols| {
-                            if let Some(c) = cols.iter_mut().flat_map(|c| c.cards.iter_mut()).find(|c| c.id == card_id) {
+                            if let Some(c) = cols
+                                .iter_mut()
+                                .flat_map(|c| c.cards.iter_mut())
+                                .find(|c| c.id == card_id)
+                            {
                                 c.version = saved.version;
                                 c.state.active = Some(ActiveEntry {
                                     entry_no: entry.entry_no,
@@ -335,10 +420,18 @@ fn BoardView(
                         Err(e) => {
                             columns.set(previous);
                             let why = match &e {
-                                AppError::Validation(fields) => fields.values().next().cloned().unwrap_or_else(|| e.to_string()),
+                                AppError::Validation(fields) => fields
+                                    .values()
+                                    .next()
+                                    .cloned()
+                                    .unwrap_or_else(|| e.to_string()),
                                 other => other.to_string(),
                             };
-                            announcement.set(format!("{} went back to {}. {why}", card.no, column_title(from_col)));
+                            announcement.set(format!(
+                                "{} went back to {}. {why}",
+                                card.no,
+                                column_title(from_col)
+                            ));
                             message.set(Some(why));
                             if matches!(e, AppError::Conflict(_)) {
                                 reloads.update(|n| *n += 1);
@@ -354,7 +447,13 @@ fn BoardView(
     let target_at = move |x: f64, y: f64| -> Option<Target> {
         let element = document().element_from_point(x as f32, y as f32)?;
         if let Ok(Some(zone)) = element.closest("[data-close]") {
-            return Some(Target::Close(if zone.get_attribute("data-close").as_deref() == Some("won") { Outcome::Won } else { Outcome::Lost }));
+            return Some(Target::Close(
+                if zone.get_attribute("data-close").as_deref() == Some("won") {
+                    Outcome::Won
+                } else {
+                    Outcome::Lost
+                },
+            ));
         }
         let column = element.closest("[data-col]").ok()??;
         let col: usize = column.get_attribute("data-col")?.parse().ok()?;
@@ -362,7 +461,12 @@ fn BoardView(
         let cards = column.query_selector_all("[data-card]").ok()?;
         let mut index = 0;
         for i in 0..cards.length() {
-            let Some(el) = cards.get(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) else { continue };
+            let Some(el) = cards
+                .get(i)
+                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+            else {
+                continue;
+            };
             if el.get_attribute("data-card").and_then(|v| v.parse().ok()) == dragged {
                 continue;
             }
@@ -382,31 +486,43 @@ fn BoardView(
             return;
         }
         let handle = set_interval_with_handle(
-        move || {
-            let Some((x, y)) = drag.with_untracked(|d| d.as_ref().filter(|d| d.lifted && !d.keyboard).map(|_| pointer.get_untracked())) else {
-                return;
-            };
-            let Some(strip) = strip.get_untracked() else { return };
-            let r = strip.get_bounding_client_rect();
-            let edge = 40.0;
-            let step = if x < r.left() + edge {
-                -18
-            } else if x > r.right() - edge {
-                18
-            } else {
-                return;
-            };
-            strip.set_scroll_left(strip.scroll_left() + step);
-            let target = target_at(x, y);
-            drag.update(|d| if let Some(d) = d { d.target = target });
-        },
-        Duration::from_millis(30),
+            move || {
+                let Some((x, y)) = drag.with_untracked(|d| {
+                    d.as_ref()
+                        .filter(|d| d.lifted && !d.keyboard)
+                        .map(|_| pointer.get_untracked())
+                }) else {
+                    return;
+                };
+                let Some(strip) = strip.get_untracked() else {
+                    return;
+                };
+                let r = strip.get_bounding_client_rect();
+                let edge = 40.0;
+                let step = if x < r.left() + edge {
+                    -18
+                } else if x > r.right() - edge {
+                    18
+                } else {
+                    return;
+                };
+                strip.set_scroll_left(strip.scroll_left() + step);
+                let target = target_at(x, y);
+                drag.update(|d| {
+                    if let Some(d) = d {
+                        d.target = target
+                    }
+                });
+            },
+            Duration::from_millis(30),
         )
         .ok();
         auto_scroll.set_value(handle);
     });
     let move_handle = window_event_listener(leptos::ev::pointermove, move |ev| {
-        let Some(d) = drag.get_untracked() else { return };
+        let Some(d) = drag.get_untracked() else {
+            return;
+        };
         if d.keyboard || ev.pointer_id() != d.pointer_id {
             return;
         }
@@ -416,7 +532,11 @@ fn BoardView(
             if ev.pointer_type() == "touch" {
                 // Moved before the hold: a scroll, not a drag.
                 if moved > 8.0 {
-                    hold.update_value(|h| if let Some(h) = h.take() { h.clear() });
+                    hold.update_value(|h| {
+                        if let Some(h) = h.take() {
+                            h.clear()
+                        }
+                    });
                     drag.set(None);
                 }
                 return;
@@ -424,16 +544,30 @@ fn BoardView(
             if moved < 5.0 {
                 return;
             }
-            drag.update(|d| if let Some(d) = d { d.lifted = true });
+            drag.update(|d| {
+                if let Some(d) = d {
+                    d.lifted = true
+                }
+            });
         }
         ev.prevent_default();
         pointer.set((x, y));
         let target = target_at(x, y);
-        drag.update(|d| if let Some(d) = d { d.target = target });
+        drag.update(|d| {
+            if let Some(d) = d {
+                d.target = target
+            }
+        });
     });
     let up_handle = window_event_listener(leptos::ev::pointerup, move |ev| {
-        hold.update_value(|h| if let Some(h) = h.take() { h.clear() });
-        let Some(d) = drag.get_untracked() else { return };
+        hold.update_value(|h| {
+            if let Some(h) = h.take() {
+                h.clear()
+            }
+        });
+        let Some(d) = drag.get_untracked() else {
+            return;
+        };
         if d.keyboard || ev.pointer_id() != d.pointer_id {
             return;
         }
@@ -447,7 +581,11 @@ fn BoardView(
         }
     });
     let cancel_handle = window_event_listener(leptos::ev::pointercancel, move |_| {
-        hold.update_value(|h| if let Some(h) = h.take() { h.clear() });
+        hold.update_value(|h| {
+            if let Some(h) = h.take() {
+                h.clear()
+            }
+        });
         if drag.with_untracked(|d| d.as_ref().is_some_and(|d| !d.keyboard)) {
             drag.set(None);
         }
@@ -463,14 +601,20 @@ fn BoardView(
     // While a finger holds a lifted card the page must not scroll: a non-passive listener.
     Effect::new(move |_| {
         let Some(strip) = strip.get() else { return };
-        let listener = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::TouchEvent)>::new(move |ev: web_sys::TouchEvent| {
-            if drag.with_untracked(|d| d.as_ref().is_some_and(|d| d.lifted && !d.keyboard)) {
-                ev.prevent_default();
-            }
-        });
+        let listener = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::TouchEvent)>::new(
+            move |ev: web_sys::TouchEvent| {
+                if drag.with_untracked(|d| d.as_ref().is_some_and(|d| d.lifted && !d.keyboard)) {
+                    ev.prevent_default();
+                }
+            },
+        );
         let options = web_sys::AddEventListenerOptions::new();
         options.set_passive(false);
-        let _ = strip.add_event_listener_with_callback_and_add_event_listener_options("touchmove", listener.as_ref().unchecked_ref(), &options);
+        let _ = strip.add_event_listener_with_callback_and_add_event_listener_options(
+            "touchmove",
+            listener.as_ref().unchecked_ref(),
+            &options,
+        );
         // Lives as long as the page's strip element.
         listener.forget();
     });
@@ -482,7 +626,15 @@ fn BoardView(
         let touch = ev.pointer_type() == "touch";
         let start = (f64::from(ev.client_x()), f64::from(ev.client_y()));
         message.set(None);
-        drag.set(Some(Drag { card_id, from_col: col, keyboard: false, lifted: false, pointer_id: ev.pointer_id(), start, target: None }));
+        drag.set(Some(Drag {
+            card_id,
+            from_col: col,
+            keyboard: false,
+            lifted: false,
+            pointer_id: ev.pointer_id(),
+            start,
+            target: None,
+        }));
         pointer.set(start);
         if touch {
             let handle = set_timeout_with_handle(
@@ -507,15 +659,37 @@ fn BoardView(
     // Keyboard: Space/Enter lifts and drops, arrows move, Escape cancels.
     let on_key = move |ev: leptos::ev::KeyboardEvent, card_id: i64, col: usize| {
         let key = ev.key();
-        let lifted = drag.with_untracked(|d| d.as_ref().is_some_and(|d| d.keyboard && d.card_id == card_id));
+        let lifted = drag.with_untracked(|d| {
+            d.as_ref()
+                .is_some_and(|d| d.keyboard && d.card_id == card_id)
+        });
         let Some(card) = card_of(card_id) else { return };
-        let count_in = |c: usize| columns.with_untracked(|cols| cols.get(c).map_or(0, |c| c.cards.iter().filter(|x| x.id != card_id).count()));
+        let count_in = |c: usize| {
+            columns.with_untracked(|cols| {
+                cols.get(c)
+                    .map_or(0, |c| c.cards.iter().filter(|x| x.id != card_id).count())
+            })
+        };
         match key.as_str() {
             " " | "Enter" if !lifted => {
                 ev.prevent_default();
-                let index = columns.with_untracked(|cols| cols[col].cards.iter().position(|c| c.id == card_id).unwrap_or(0));
+                let index = columns.with_untracked(|cols| {
+                    cols[col]
+                        .cards
+                        .iter()
+                        .position(|c| c.id == card_id)
+                        .unwrap_or(0)
+                });
                 message.set(None);
-                drag.set(Some(Drag { card_id, from_col: col, keyboard: true, lifted: true, pointer_id: -1, start: (0.0, 0.0), target: Some(Target::Column { col, index }) }));
+                drag.set(Some(Drag {
+                    card_id,
+                    from_col: col,
+                    keyboard: true,
+                    lifted: true,
+                    pointer_id: -1,
+                    start: (0.0, 0.0),
+                    target: Some(Target::Column { col, index }),
+                }));
                 announcement.set(format!(
                     "Lifted {} {}, in {} at position {}. Use the arrow keys to move, Space to drop, Escape to cancel.",
                     card.no, card.description, column_title(col), index + 1
@@ -525,7 +699,12 @@ fn BoardView(
                 ev.prevent_default();
                 let d = drag.get_untracked();
                 drag.set(None);
-                if let Some(Drag { target: Some(target), from_col, .. }) = d {
+                if let Some(Drag {
+                    target: Some(target),
+                    from_col,
+                    ..
+                }) = d
+                {
                     drop(card_id, from_col, target);
                     // The columns were redrawn: keep the keyboard on the card that moved.
                     request_animation_frame(move || focus_card(card_id));
@@ -538,7 +717,12 @@ fn BoardView(
             }
             "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown" if lifted => {
                 ev.prevent_default();
-                let Some(Drag { target, from_col, .. }) = drag.get_untracked() else { return };
+                let Some(Drag {
+                    target, from_col, ..
+                }) = drag.get_untracked()
+                else {
+                    return;
+                };
                 // Past the last column come the Won and Lost zones.
                 let (mut c, mut i) = match target {
                     Some(Target::Column { col, index }) => (col, index),
@@ -556,18 +740,39 @@ fn BoardView(
                     i = 0;
                 }
                 if c >= column_count {
-                    let outcome = if c == column_count { Outcome::Won } else { Outcome::Lost };
-                    drag.update(|d| if let Some(d) = d { d.target = Some(Target::Close(outcome)) });
-                    announcement.set(format!("Over {}: drop to close the opportunity as {}.", outcome.label(), outcome.label().to_lowercase()));
+                    let outcome = if c == column_count {
+                        Outcome::Won
+                    } else {
+                        Outcome::Lost
+                    };
+                    drag.update(|d| {
+                        if let Some(d) = d {
+                            d.target = Some(Target::Close(outcome))
+                        }
+                    });
+                    announcement.set(format!(
+                        "Over {}: drop to close the opportunity as {}.",
+                        outcome.label(),
+                        outcome.label().to_lowercase()
+                    ));
                     return;
                 }
                 i = i.min(count_in(c));
-                drag.update(|d| if let Some(d) = d { d.target = Some(Target::Column { col: c, index: i }) });
+                drag.update(|d| {
+                    if let Some(d) = d {
+                        d.target = Some(Target::Column { col: c, index: i })
+                    }
+                });
                 let state = match verdict(&card, from_col, c) {
                     Verdict::Refused(why) => format!(" Not allowed: {why}"),
                     _ => String::new(),
                 };
-                announcement.set(format!("Over {}, position {} of {}.{state}", column_title(c), i + 1, count_in(c) + 1));
+                announcement.set(format!(
+                    "Over {}, position {} of {}.{state}",
+                    column_title(c),
+                    i + 1,
+                    count_in(c) + 1
+                ));
                 scroll_column_into_view(c);
             }
             _ => {}
@@ -575,19 +780,22 @@ fn BoardView(
     };
 
     let ghost = move || {
-        drag.get().filter(|d| d.lifted && !d.keyboard).and_then(|d| card_of(d.card_id)).map(|card| {
-            // Set through the CSSOM (`style:`), which the CSP allows, not as a style attribute.
-            let transform = move || {
-                let (x, y) = pointer.get();
-                format!("translate({}px, {}px)", x - 40.0, y - 20.0)
-            };
-            view! {
-                <div class="board-ghost" style:transform=transform aria-hidden="true">
-                    <strong>{card.description.clone()}</strong>
-                    <span>{money(card.estimated_value)}</span>
-                </div>
-            }
-        })
+        drag.get()
+            .filter(|d| d.lifted && !d.keyboard)
+            .and_then(|d| card_of(d.card_id))
+            .map(|card| {
+                // Set through the CSSOM (`style:`), which the CSP allows, not as a style attribute.
+                let transform = move || {
+                    let (x, y) = pointer.get();
+                    format!("translate({}px, {}px)", x - 40.0, y - 20.0)
+                };
+                view! {
+                    <div class="board-ghost" style:transform=transform aria-hidden="true">
+                        <strong>{card.description.clone()}</strong>
+                        <span>{money(card.estimated_value)}</span>
+                    </div>
+                }
+            })
     };
 
     let column_views = move || {
@@ -597,7 +805,20 @@ fn BoardView(
             .enumerate()
             // "Not started" only while it has cards: nothing can be dropped on it.
             .filter(|(_, column)| column.stage_id.is_some() || column.count > 0)
-            .map(|(col, column)| column_view(col, column, drag, droppable, on_pointer_down, on_key, columns, query_text, meta.get_value().1, notes))
+            .map(|(col, column)| {
+                column_view(
+                    col,
+                    column,
+                    drag,
+                    droppable,
+                    on_pointer_down,
+                    on_key,
+                    columns,
+                    query_text,
+                    meta.get_value().1,
+                    notes,
+                )
+            })
             .collect_view()
     };
     let picker = move || {
@@ -610,7 +831,12 @@ fn BoardView(
             .collect_view()
     };
     let close_zone = move |outcome: Outcome| {
-        let over = move || drag.with(|d| d.as_ref().is_some_and(|d| d.lifted && d.target == Some(Target::Close(outcome))));
+        let over = move || {
+            drag.with(|d| {
+                d.as_ref()
+                    .is_some_and(|d| d.lifted && d.target == Some(Target::Close(outcome)))
+            })
+        };
         let (label, key) = match outcome {
             Outcome::Won => ("Won", "won"),
             Outcome::Lost => ("Lost", "lost"),
@@ -663,8 +889,17 @@ fn BoardView(
 }
 
 /// Moves a card within `cols` to `index` of column `to` (the card itself not counted), editing it.
-fn place(cols: &mut [BoardColumn], card_id: i64, from: usize, to: usize, index: usize, edit: impl FnOnce(&mut BoardCard)) {
-    let Some(pos) = cols[from].cards.iter().position(|c| c.id == card_id) else { return };
+fn place(
+    cols: &mut [BoardColumn],
+    card_id: i64,
+    from: usize,
+    to: usize,
+    index: usize,
+    edit: impl FnOnce(&mut BoardCard),
+) {
+    let Some(pos) = cols[from].cards.iter().position(|c| c.id == card_id) else {
+        return;
+    };
     let mut card = cols[from].cards.remove(pos);
     edit(&mut card);
     let index = index.min(cols[to].cards.len());
@@ -681,13 +916,21 @@ fn suppress_click() {
         let options = web_sys::AddEventListenerOptions::new();
         options.set_capture(true);
         options.set_once(true);
-        let _ = window.add_event_listener_with_callback_and_add_event_listener_options("click", handler.unchecked_ref(), &options);
+        let _ = window.add_event_listener_with_callback_and_add_event_listener_options(
+            "click",
+            handler.unchecked_ref(),
+            &options,
+        );
         // If no click follows (touch), drop the trap on the next tick.
         let handler = handler.clone();
         let _ = set_timeout_with_handle(
             move || {
                 if let Some(window) = web_sys::window() {
-                    let _ = window.remove_event_listener_with_callback_and_bool("click", handler.unchecked_ref(), true);
+                    let _ = window.remove_event_listener_with_callback_and_bool(
+                        "click",
+                        handler.unchecked_ref(),
+                        true,
+                    );
                 }
             },
             Duration::from_millis(50),
@@ -728,28 +971,60 @@ fn column_view(
 ) -> impl IntoView {
     let heading_id = format!("column-{col}-heading");
     let labelled_by = heading_id.clone();
-    let over = move || drag.with(|d| d.as_ref().is_some_and(|d| d.lifted && matches!(d.target, Some(Target::Column { col: c, .. }) if c == col)));
+    let over = move || {
+        drag.with(|d| {
+            d.as_ref().is_some_and(|d| {
+                d.lifted && matches!(d.target, Some(Target::Column { col: c, .. }) if c == col)
+            })
+        })
+    };
     let blocked = move || !droppable(col);
     let more = column.has_more();
     let stage = column.stage_id;
     let load_more = move |_| {
-        let last = columns.with_untracked(|cols| cols[col].cards.last().map(|c| (c.rank.clone(), c.id)));
-        let Some((after_rank, after_id)) = last else { return };
+        let last =
+            columns.with_untracked(|cols| cols[col].cards.last().map(|c| (c.rank.clone(), c.id)));
+        let Some((after_rank, after_id)) = last else {
+            return;
+        };
         spawn_local(async move {
-            if let Ok(cards) = api::more_cards(Some(query_text.get_value()), stage.map(|s| s.to_string()), Some(after_rank), Some(after_id.to_string())).await {
+            if let Ok(cards) = api::more_cards(
+                Some(query_text.get_value()),
+                stage.map(|s| s.to_string()),
+                Some(after_rank),
+                Some(after_id.to_string()),
+            )
+            .await
+            {
                 columns.update(|cols| cols[col].cards.extend(cards));
             }
         });
     };
     let insert_marker = move |index: usize| {
-        move || drag.with(|d| d.as_ref().is_some_and(|d| d.lifted && d.target == Some(Target::Column { col, index })))
+        move || {
+            drag.with(|d| {
+                d.as_ref()
+                    .is_some_and(|d| d.lifted && d.target == Some(Target::Column { col, index }))
+            })
+        }
     };
     let count = column.cards.len();
     let cards = column
         .cards
         .into_iter()
         .enumerate()
-        .map(|(i, card)| card_view(card, col, drag, on_pointer_down, on_key, insert_marker(i), today, notes))
+        .map(|(i, card)| {
+            card_view(
+                card,
+                col,
+                drag,
+                on_pointer_down,
+                on_key,
+                insert_marker(i),
+                today,
+                notes,
+            )
+        })
         .collect_view();
     let end_marker = insert_marker(count);
     view! {
@@ -786,13 +1061,26 @@ fn card_view(
     let note = move || notes.with(|n| n.get(&id).cloned());
     let lifted = move || drag.with(|d| d.as_ref().is_some_and(|d| d.lifted && d.card_id == id));
     let overdue = card.estimated_closing_date.is_some_and(|d| d < today);
-    let closing = card.estimated_closing_date.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
+    let closing = card
+        .estimated_closing_date
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "—".into());
     let contact = match &card.company {
         Some(company) if company != &card.contact => format!("{} · {company}", card.contact),
         _ => card.contact.clone(),
     };
-    let days = if card.days_in_stage == 1 { "1 day in stage".to_owned() } else { format!("{} days in stage", card.days_in_stage) };
-    let label = format!("{} {}, {}, {}", card.no, card.description, money(card.estimated_value), percent(card.probability));
+    let days = if card.days_in_stage == 1 {
+        "1 day in stage".to_owned()
+    } else {
+        format!("{} days in stage", card.days_in_stage)
+    };
+    let label = format!(
+        "{} {}, {}, {}",
+        card.no,
+        card.description,
+        money(card.estimated_value),
+        percent(card.probability)
+    );
     let priority_class = format!("priority priority-{}", card.priority.as_str());
     view! {
         <li class="board-card" class:lifted=lifted class:insert-here=insert_here class:locked=!card.can_move
@@ -830,10 +1118,17 @@ fn CloseCardDialog(
 ) -> impl IntoView {
     let defaults = close_defaults(&card.state, today);
     let code = RwSignal::new(String::new());
-    let amount = RwSignal::new(if defaults.amount_won.is_zero() { String::new() } else { defaults.amount_won.to_string() });
+    let amount = RwSignal::new(if defaults.amount_won.is_zero() {
+        String::new()
+    } else {
+        defaults.amount_won.to_string()
+    });
     let error = RwSignal::new(None::<String>);
     let won = outcome == Outcome::Won;
-    let codes = close_codes.into_iter().filter(|c| c.won == won).collect::<Vec<_>>();
+    let codes = close_codes
+        .into_iter()
+        .filter(|c| c.won == won)
+        .collect::<Vec<_>>();
     let (id, version) = (card.id, card.version);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -14,22 +14,37 @@ pub async fn list_contacts(
     dir: Option<String>,
     page: Option<String>,
 ) -> Result<ContactList, AppError> {
-    let viewer = crate::auth::access::require_viewer().await.map_err(AppError::respond)?;
-    let query = super::ListQuery::parse(q.as_deref(), kind.as_deref(), sort.as_deref(), dir.as_deref(), page.as_deref());
-    super::ops::list(&crate::state::pool()?, &viewer, &query).await.map_err(AppError::respond)
+    let viewer = crate::auth::access::require_viewer()
+        .await
+        .map_err(AppError::respond)?;
+    let query = super::ListQuery::parse(
+        q.as_deref(),
+        kind.as_deref(),
+        sort.as_deref(),
+        dir.as_deref(),
+        page.as_deref(),
+    );
+    super::ops::list(&crate::state::pool()?, &viewer, &query)
+        .await
+        .map_err(AppError::respond)
 }
 
 /// A contact id from a form or an address; anything else names no contact.
 #[cfg(feature = "ssr")]
 fn contact_id(id: Option<&str>) -> Result<i64, AppError> {
-    id.and_then(|s| s.trim().parse().ok()).ok_or_else(|| AppError::NotFound.respond())
+    id.and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| AppError::NotFound.respond())
 }
 
 #[server(endpoint = "contacts/get")]
 pub async fn get_contact(id: Option<String>) -> Result<ContactDetail, AppError> {
-    let viewer = crate::auth::access::require_viewer().await.map_err(AppError::respond)?;
+    let viewer = crate::auth::access::require_viewer()
+        .await
+        .map_err(AppError::respond)?;
     let id = contact_id(id.as_deref())?;
-    super::ops::get(&crate::state::pool()?, &viewer, id).await.map_err(AppError::respond)
+    super::ops::get(&crate::state::pool()?, &viewer, id)
+        .await
+        .map_err(AppError::respond)
 }
 
 /// Creates the contact and sends the browser to its card (a redirect without JS, client-side
@@ -49,7 +64,9 @@ pub async fn create_contact(
     country: Option<String>,
     salesperson_id: Option<String>,
 ) -> Result<i64, AppError> {
-    let viewer = crate::auth::access::require_viewer().await.map_err(AppError::respond)?;
+    let viewer = crate::auth::access::require_viewer()
+        .await
+        .map_err(AppError::respond)?;
     let form = super::ContactForm {
         kind: kind.unwrap_or_default(),
         name: name.unwrap_or_default(),
@@ -63,7 +80,9 @@ pub async fn create_contact(
         country: country.unwrap_or_default(),
         salesperson_id: salesperson_id.unwrap_or_default(),
     };
-    let id = super::ops::create(&crate::state::pool()?, &viewer, &form).await.map_err(AppError::respond)?;
+    let id = super::ops::create(&crate::state::pool()?, &viewer, &form)
+        .await
+        .map_err(AppError::respond)?;
     leptos_axum::redirect(&format!("/contacts/{id}"));
     Ok(id)
 }
@@ -86,10 +105,16 @@ pub async fn update_contact(
     country: Option<String>,
     salesperson_id: Option<String>,
 ) -> Result<Saved, AppError> {
-    let viewer = crate::auth::access::require_viewer().await.map_err(AppError::respond)?;
+    let viewer = crate::auth::access::require_viewer()
+        .await
+        .map_err(AppError::respond)?;
     let id = contact_id(id.as_deref())?;
     let version = version.and_then(|v| v.trim().parse().ok()).ok_or_else(|| {
-        AppError::field("form", "The form could not be read. Reload the page and try again.").respond()
+        AppError::field(
+            "form",
+            "The form could not be read. Reload the page and try again.",
+        )
+        .respond()
     })?;
     let form = super::ContactForm {
         kind: kind.unwrap_or_default(),
@@ -104,22 +129,38 @@ pub async fn update_contact(
         country: country.unwrap_or_default(),
         salesperson_id: salesperson_id.unwrap_or_default(),
     };
-    super::ops::update(&crate::state::pool()?, &viewer, id, version, &form).await.map_err(AppError::respond)
+    super::ops::update(&crate::state::pool()?, &viewer, id, version, &form)
+        .await
+        .map_err(AppError::respond)
 }
 
 /// The company picker: readable companies whose name contains `q` (at most 20), plus `include`.
 #[server(endpoint = "contacts/companies")]
-pub async fn search_companies(q: Option<String>, include: Option<String>) -> Result<Vec<CompanyOption>, AppError> {
-    let viewer = crate::auth::access::require_viewer().await.map_err(AppError::respond)?;
-    let include = include.and_then(|s| s.trim().parse().ok());
-    super::ops::companies(&crate::state::pool()?, &viewer, q.as_deref().unwrap_or_default(), include)
+pub async fn search_companies(
+    q: Option<String>,
+    include: Option<String>,
+) -> Result<Vec<CompanyOption>, AppError> {
+    let viewer = crate::auth::access::require_viewer()
         .await
-        .map_err(AppError::respond)
+        .map_err(AppError::respond)?;
+    let include = include.and_then(|s| s.trim().parse().ok());
+    super::ops::companies(
+        &crate::state::pool()?,
+        &viewer,
+        q.as_deref().unwrap_or_default(),
+        include,
+    )
+    .await
+    .map_err(AppError::respond)
 }
 
 /// The salespeople the viewer may assign contacts to.
 #[server(endpoint = "contacts/salespeople")]
 pub async fn assignable_salespeople() -> Result<AssignOptions, AppError> {
-    let viewer = crate::auth::access::require_viewer().await.map_err(AppError::respond)?;
-    super::ops::assignable(&crate::state::pool()?, &viewer).await.map_err(AppError::respond)
+    let viewer = crate::auth::access::require_viewer()
+        .await
+        .map_err(AppError::respond)?;
+    super::ops::assignable(&crate::state::pool()?, &viewer)
+        .await
+        .map_err(AppError::respond)
 }

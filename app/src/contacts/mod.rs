@@ -47,7 +47,11 @@ impl ContactKind {
     /// The database CHECK allows only the two values; anything else reads as a person rather
     /// than failing the whole page.
     pub fn from_db(s: &str) -> Self {
-        if s == "company" { ContactKind::Company } else { ContactKind::Person }
+        if s == "company" {
+            ContactKind::Company
+        } else {
+            ContactKind::Person
+        }
     }
 }
 
@@ -91,7 +95,12 @@ impl ContactList {
         }
         let first = (self.page - 1) * PAGE_SIZE + 1;
         let last = first + self.items.len() as i64 - 1;
-        format!("{}–{} of {}", thousands(first), thousands(last), thousands(self.total))
+        format!(
+            "{}–{} of {}",
+            thousands(first),
+            thousands(last),
+            thousands(self.total)
+        )
     }
 }
 
@@ -162,13 +171,27 @@ pub struct ListQuery {
 pub const MAX_SEARCH: usize = 100;
 
 impl ListQuery {
-    pub fn parse(search: Option<&str>, kind: Option<&str>, sort: Option<&str>, dir: Option<&str>, page: Option<&str>) -> Self {
+    pub fn parse(
+        search: Option<&str>,
+        kind: Option<&str>,
+        sort: Option<&str>,
+        dir: Option<&str>,
+        page: Option<&str>,
+    ) -> Self {
         Self {
-            search: search.unwrap_or_default().trim().chars().take(MAX_SEARCH).collect(),
+            search: search
+                .unwrap_or_default()
+                .trim()
+                .chars()
+                .take(MAX_SEARCH)
+                .collect(),
             kind: kind.and_then(ContactKind::parse),
             sort: sort.and_then(SortKey::parse).unwrap_or_default(),
             descending: dir.map(str::trim) == Some("desc"),
-            page: page.and_then(|p| p.trim().parse::<i64>().ok()).unwrap_or(1).clamp(1, 1_000_000),
+            page: page
+                .and_then(|p| p.trim().parse::<i64>().ok())
+                .unwrap_or(1)
+                .clamp(1, 1_000_000),
         }
     }
 
@@ -187,13 +210,21 @@ impl ListQuery {
     }
 
     pub fn with_page(&self, page: i64) -> Self {
-        Self { page, ..self.clone() }
+        Self {
+            page,
+            ..self.clone()
+        }
     }
 
     /// The same filter sorted by `key`: ascending first, and flipped when already sorted by it.
     pub fn sorted_by(&self, key: SortKey) -> Self {
         let descending = self.sort == key && !self.descending;
-        Self { sort: key, descending, page: 1, ..self.clone() }
+        Self {
+            sort: key,
+            descending,
+            page: 1,
+            ..self.clone()
+        }
     }
 
     /// `/contacts?…` with only the non-default parts, so links stay short and shareable.
@@ -214,7 +245,11 @@ impl ListQuery {
         if self.page > 1 {
             parts.push(format!("page={}", self.page));
         }
-        if parts.is_empty() { "/contacts".into() } else { format!("/contacts?{}", parts.join("&")) }
+        if parts.is_empty() {
+            "/contacts".into()
+        } else {
+            format!("/contacts?{}", parts.join("&"))
+        }
     }
 }
 
@@ -223,7 +258,9 @@ pub(crate) fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -352,7 +389,11 @@ impl ContactForm {
     pub fn check(&self, errors: &mut FieldErrors) -> ContactInput {
         let text = |value: &str, field: &str, max: usize, errors: &mut FieldErrors| {
             let value = value.trim().to_owned();
-            errors.check(value.chars().count() <= max, field, format!("Use at most {max} characters."));
+            errors.check(
+                value.chars().count() <= max,
+                field,
+                format!("Use at most {max} characters."),
+            );
             value
         };
         let kind = ContactKind::parse(&self.kind);
@@ -425,7 +466,11 @@ mod tests {
     use super::*;
 
     fn form() -> ContactForm {
-        ContactForm { kind: "person".into(), name: " Ann Smith ".into(), ..Default::default() }
+        ContactForm {
+            kind: "person".into(),
+            name: " Ann Smith ".into(),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -451,31 +496,68 @@ mod tests {
         };
         bad.check(&mut errors);
         let e = errors.finish().unwrap_err();
-        for field in ["kind", "name", "email", "city", "company_id", "salesperson_id"] {
+        for field in [
+            "kind",
+            "name",
+            "email",
+            "city",
+            "company_id",
+            "salesperson_id",
+        ] {
             assert!(e.message_for(field).is_some(), "{field}");
         }
-        assert_eq!(e.message_for("city").as_deref(), Some("Use at most 50 characters."));
+        assert_eq!(
+            e.message_for("city").as_deref(),
+            Some("Use at most 50 characters.")
+        );
     }
 
     #[test]
     fn a_company_cannot_have_a_company() {
         let mut errors = FieldErrors::default();
-        ContactForm { kind: "company".into(), name: "Acme".into(), company_id: "3".into(), ..Default::default() }
-            .check(&mut errors);
+        ContactForm {
+            kind: "company".into(),
+            name: "Acme".into(),
+            company_id: "3".into(),
+            ..Default::default()
+        }
+        .check(&mut errors);
         assert_eq!(
-            errors.finish().unwrap_err().message_for("company_id").as_deref(),
+            errors
+                .finish()
+                .unwrap_err()
+                .message_for("company_id")
+                .as_deref(),
             Some("A company cannot belong to another company.")
         );
     }
 
     #[test]
     fn the_list_query_is_read_leniently_and_written_back_short() {
-        let q = ListQuery::parse(Some(" acme & co "), Some("person"), Some("city"), Some("desc"), Some("3"));
-        assert_eq!(q.href(), "/contacts?q=acme%20%26%20co&kind=person&sort=city&dir=desc&page=3");
+        let q = ListQuery::parse(
+            Some(" acme & co "),
+            Some("person"),
+            Some("city"),
+            Some("desc"),
+            Some("3"),
+        );
+        assert_eq!(
+            q.href(),
+            "/contacts?q=acme%20%26%20co&kind=person&sort=city&dir=desc&page=3"
+        );
         let q = ListQuery::parse(None, Some("alien"), Some("DROP"), Some("up"), Some("-4"));
-        assert_eq!(q, ListQuery { page: 1, ..Default::default() });
+        assert_eq!(
+            q,
+            ListQuery {
+                page: 1,
+                ..Default::default()
+            }
+        );
         assert_eq!(q.href(), "/contacts");
-        assert!(q.sorted_by(SortKey::Name).descending, "sorting by the current key flips it");
+        assert!(
+            q.sorted_by(SortKey::Name).descending,
+            "sorting by the current key flips it"
+        );
         assert!(!q.sorted_by(SortKey::City).descending);
     }
 
@@ -484,7 +566,11 @@ mod tests {
         assert_eq!(thousands(1234), "1,234");
         assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(thousands(999), "999");
-        let list = ContactList { items: vec![], total: 0, page: 1 };
+        let list = ContactList {
+            items: vec![],
+            total: 0,
+            page: 1,
+        };
         assert_eq!(list.range_label(), "0 contacts");
         assert_eq!(last_page(0), 1);
         assert_eq!(last_page(25), 1);

@@ -9,11 +9,15 @@
 use sqlx::{PgConnection, PgPool};
 
 use super::{
-    AssignOptions, CompanyOption, ContactDetail, ContactForm, ContactInput, ContactKind, ContactList,
-    ContactListItem, ListQuery, PAGE_SIZE, PersonItem, Saved, SalespersonOption, last_page,
+    AssignOptions, CompanyOption, ContactDetail, ContactForm, ContactInput, ContactKind,
+    ContactList, ContactListItem, ListQuery, PAGE_SIZE, PersonItem, SalespersonOption, Saved,
+    last_page,
 };
 use crate::{
-    auth::{Role, access::{Viewer, record_denied}},
+    auth::{
+        Role,
+        access::{Viewer, record_denied},
+    },
     error::{AppError, FieldErrors},
 };
 
@@ -31,18 +35,27 @@ pub(crate) fn contains_pattern(text: &str) -> Option<String> {
     if text.is_empty() {
         return None;
     }
-    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     Some(format!("%{escaped}%"))
 }
 
-pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<ContactList, AppError> {
+pub async fn list(
+    pool: &PgPool,
+    viewer: &Viewer,
+    query: &ListQuery,
+) -> Result<ContactList, AppError> {
     let read = viewer.read.ids();
     let kind = query.kind.map(ContactKind::as_str);
     let pattern = contains_pattern(&query.search);
     // Both statements see one snapshot, so the count matches the page. The sort is spelled out
     // per key: with the values bound, PostgreSQL folds the CASEs away and walks the matching
     // index (contacts_by_name / _by_city / _by_created) for the first page.
-    let mut tx = pool.begin_with("begin isolation level repeatable read, read only").await?;
+    let mut tx = pool
+        .begin_with("begin isolation level repeatable read, read only")
+        .await?;
     let total = sqlx::query_scalar!(
         r#"select count(*) as "n!"
            from contacts c left join contacts co on co.id = c.company_id
@@ -111,12 +124,20 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<C
 /// Answers 404 for a contact the viewer may not read, and records the attempt when the contact
 /// exists (a stale link to a deleted one is not an attack).
 async fn not_found(pool: &PgPool, viewer: &Viewer, id: i64, what: &str) -> AppError {
-    let exists = sqlx::query_scalar!(r#"select exists (select 1 from contacts where id = $1) as "e!""#, id)
-        .fetch_one(pool)
-        .await
-        .unwrap_or(false);
+    let exists = sqlx::query_scalar!(
+        r#"select exists (select 1 from contacts where id = $1) as "e!""#,
+        id
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap_or(false);
     if exists {
-        record_denied(pool, &viewer.user, &format!("contacts: {what} of contact {id} outside the read scope")).await;
+        record_denied(
+            pool,
+            &viewer.user,
+            &format!("contacts: {what} of contact {id} outside the read scope"),
+        )
+        .await;
     }
     AppError::NotFound
 }
@@ -215,7 +236,12 @@ pub async fn companies(
     )
     .fetch_all(pool)
     .await?;
-    options.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+    options.sort_by(|a, b| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then(a.id.cmp(&b.id))
+    });
     Ok(options)
 }
 
@@ -230,10 +256,20 @@ pub async fn assignable(pool: &PgPool, viewer: &Viewer) -> Result<AssignOptions,
     .fetch_all(pool)
     .await?
     .into_iter()
-    .map(|r| SalespersonOption { id: r.id, label: format!("{} ({})", r.name, r.code) })
+    .map(|r| SalespersonOption {
+        id: r.id,
+        label: format!("{} ({})", r.name, r.code),
+    })
     .collect::<Vec<_>>();
-    let default_id = viewer.user.salesperson_id.filter(|own| salespeople.iter().any(|s| s.id == *own));
-    Ok(AssignOptions { salespeople, default_id, allow_none: may_change_unassigned(viewer) })
+    let default_id = viewer
+        .user
+        .salesperson_id
+        .filter(|own| salespeople.iter().any(|s| s.id == *own));
+    Ok(AssignOptions {
+        salespeople,
+        default_id,
+        allow_none: may_change_unassigned(viewer),
+    })
 }
 
 /// Checks the chosen company: it must be a company the viewer can read. The row is locked
@@ -245,7 +281,9 @@ async fn check_company(
     this_id: Option<i64>,
     errors: &mut FieldErrors,
 ) -> Result<(), AppError> {
-    let Some(company_id) = input.company_id else { return Ok(()) };
+    let Some(company_id) = input.company_id else {
+        return Ok(());
+    };
     if input.kind != ContactKind::Person {
         return Ok(()); // already refused by ContactForm::check
     }
@@ -264,7 +302,10 @@ async fn check_company(
     .fetch_optional(&mut *tx)
     .await?;
     match kind.as_deref() {
-        None => errors.add("company_id", "This company does not exist or you do not have access to it."),
+        None => errors.add(
+            "company_id",
+            "This company does not exist or you do not have access to it.",
+        ),
         Some("company") => {}
         Some(_) => errors.add("company_id", "Choose a company, not a person."),
     }
@@ -311,7 +352,10 @@ async fn check_salesperson(
                 "You can assign contacts only to salespeople of the teams you manage."
             },
         ),
-        Some(true) => errors.add("salesperson_id", "This salesperson is blocked. Choose another one."),
+        Some(true) => errors.add(
+            "salesperson_id",
+            "This salesperson is blocked. Choose another one.",
+        ),
         Some(false) => {}
     }
     Ok(Some(requested))
@@ -323,13 +367,19 @@ fn constraint_error(e: sqlx::Error) -> AppError {
     if let sqlx::Error::Database(db) = &e {
         match db.constraint() {
             Some("contacts_company_id_fkey") => {
-                return AppError::field("company_id", "This company does not exist or you do not have access to it.");
+                return AppError::field(
+                    "company_id",
+                    "This company does not exist or you do not have access to it.",
+                );
             }
             Some("contacts_salesperson_id_fkey") => {
                 return AppError::field("salesperson_id", "Choose a salesperson from the list.");
             }
             Some("contacts_only_persons_have_a_company") => {
-                return AppError::field("company_id", "A company cannot belong to another company.");
+                return AppError::field(
+                    "company_id",
+                    "A company cannot belong to another company.",
+                );
             }
             _ => {}
         }
@@ -345,11 +395,16 @@ pub async fn create(pool: &PgPool, viewer: &Viewer, form: &ContactForm) -> Resul
 }
 
 /// [`create`] inside the caller's transaction (a CSV import creates every row in one).
-pub async fn create_in(tx: &mut PgConnection, viewer: &Viewer, form: &ContactForm) -> Result<i64, AppError> {
+pub async fn create_in(
+    tx: &mut PgConnection,
+    viewer: &Viewer,
+    form: &ContactForm,
+) -> Result<i64, AppError> {
     let mut errors = FieldErrors::default();
     let input = form.check(&mut errors);
     check_company(&mut *tx, viewer, &input, None, &mut errors).await?;
-    let salesperson_id = check_salesperson(&mut *tx, viewer, input.salesperson_id, None, &mut errors).await?;
+    let salesperson_id =
+        check_salesperson(&mut *tx, viewer, input.salesperson_id, None, &mut errors).await?;
     errors.finish()?;
     let id = sqlx::query_scalar!(
         r#"insert into contacts (kind, name, company_id, job_title, email, phone, address, city,
@@ -404,7 +459,12 @@ pub async fn update(
     };
     if !current.can_change {
         drop(tx);
-        record_denied(pool, &viewer.user, &format!("contacts: update of contact {id} outside the write scope")).await;
+        record_denied(
+            pool,
+            &viewer.user,
+            &format!("contacts: update of contact {id} outside the write scope"),
+        )
+        .await;
         return Err(AppError::Forbidden);
     }
     if current.version != version {
@@ -415,18 +475,26 @@ pub async fn update(
     let input = form.check(&mut errors);
     check_company(&mut tx, viewer, &input, Some(id), &mut errors).await?;
     if current.kind == "company" && input.kind == ContactKind::Person {
-        let has_persons =
-            sqlx::query_scalar!(r#"select exists (select 1 from contacts where company_id = $1) as "e!""#, id)
-                .fetch_one(&mut *tx)
-                .await?;
+        let has_persons = sqlx::query_scalar!(
+            r#"select exists (select 1 from contacts where company_id = $1) as "e!""#,
+            id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         errors.check(
             !has_persons,
             "kind",
             "This company has persons. Move them to another company before making it a person.",
         );
     }
-    let salesperson_id =
-        check_salesperson(&mut tx, viewer, input.salesperson_id, Some(current.salesperson_id), &mut errors).await?;
+    let salesperson_id = check_salesperson(
+        &mut tx,
+        viewer,
+        input.salesperson_id,
+        Some(current.salesperson_id),
+        &mut errors,
+    )
+    .await?;
     errors.finish()?;
 
     let new_version = sqlx::query_scalar!(
@@ -457,7 +525,10 @@ pub async fn update(
         return Err(AppError::Conflict(STALE.into()));
     };
     tx.commit().await?;
-    Ok(Saved { id, version: new_version })
+    Ok(Saved {
+        id,
+        version: new_version,
+    })
 }
 
 #[cfg(test)]
@@ -467,7 +538,10 @@ mod tests {
     #[test]
     fn search_text_is_taken_literally() {
         assert_eq!(contains_pattern("  "), None);
-        assert_eq!(contains_pattern("50%_off\\").as_deref(), Some("%50\\%\\_off\\\\%"));
+        assert_eq!(
+            contains_pattern("50%_off\\").as_deref(),
+            Some("%50\\%\\_off\\\\%")
+        );
     }
 }
 
@@ -540,5 +614,10 @@ pub async fn find_by_no(pool: &PgPool, viewer: &Viewer, no: &str) -> Result<i64,
 
 /// The id of the salesperson with this code.
 pub async fn salesperson_by_code(pool: &PgPool, code: &str) -> Result<Option<i64>, AppError> {
-    Ok(sqlx::query_scalar!("select id from salespeople where code = $1", code.trim().to_uppercase()).fetch_optional(pool).await?)
+    Ok(sqlx::query_scalar!(
+        "select id from salespeople where code = $1",
+        code.trim().to_uppercase()
+    )
+    .fetch_optional(pool)
+    .await?)
 }

@@ -10,9 +10,12 @@ use leptos_router::{
 };
 
 use super::{
-    AssignOptions, CompanyOption, ContactDetail, ContactKind, ContactList, ContactListItem, ListQuery,
-    SalespersonOption, SortKey,
-    api::{CreateContact, UpdateContact, assignable_salespeople, get_contact, list_contacts, search_companies},
+    AssignOptions, CompanyOption, ContactDetail, ContactKind, ContactList, ContactListItem,
+    ListQuery, SalespersonOption, SortKey,
+    api::{
+        CreateContact, UpdateContact, assignable_salespeople, get_contact, list_contacts,
+        search_companies,
+    },
     limits, load_error_text,
 };
 use crate::{
@@ -22,7 +25,11 @@ use crate::{
 
 /// "—" for an empty value, so a table cell or a fact never looks broken.
 fn or_dash(s: &str) -> String {
-    if s.trim().is_empty() { "—".into() } else { s.to_owned() }
+    if s.trim().is_empty() {
+        "—".into()
+    } else {
+        s.to_owned()
+    }
 }
 
 // ---- List ------------------------------------------------------------------------------------
@@ -133,7 +140,11 @@ fn contact_list(list: ContactList, query: ListQuery) -> AnyView {
 }
 
 fn sort_header(label: &'static str, key: SortKey, query: &ListQuery) -> impl IntoView + use<> {
-    crate::ui::sort_header(label, (query.sort == key).then_some(query.descending), query.sorted_by(key).href())
+    crate::ui::sort_header(
+        label,
+        (query.sort == key).then_some(query.descending),
+        query.sorted_by(key).href(),
+    )
 }
 
 fn contact_row(c: ContactListItem) -> impl IntoView {
@@ -154,7 +165,8 @@ fn contact_row(c: ContactListItem) -> impl IntoView {
     let phone = if no_phone {
         "—".into_any()
     } else {
-        view! { <a href=format!("tel:{}", c.phone.replace(' ', ""))>{c.phone.clone()}</a> }.into_any()
+        view! { <a href=format!("tel:{}", c.phone.replace(' ', ""))>{c.phone.clone()}</a> }
+            .into_any()
     };
     let no_company = c.company_id.is_none();
     let no_city = c.city.is_empty();
@@ -182,7 +194,11 @@ fn count_label(total: i64, kind: Option<ContactKind>) -> String {
         Some(ContactKind::Company) => ("company", "companies"),
         Some(ContactKind::Person) => ("person", "persons"),
     };
-    format!("{} {}", super::thousands(total), if total == 1 { one } else { many })
+    format!(
+        "{} {}",
+        super::thousands(total),
+        if total == 1 { one } else { many }
+    )
 }
 
 fn empty_list(query: &ListQuery) -> AnyView {
@@ -314,7 +330,11 @@ fn ContactFields(
             salesperson_options.insert(0, SalespersonOption { id, label: name });
         }
     }
-    let chosen_salesperson = if draft.new { assign.default_id } else { draft.salesperson_id };
+    let chosen_salesperson = if draft.new {
+        assign.default_id
+    } else {
+        draft.salesperson_id
+    };
     let no_salespeople = salesperson_options.is_empty() && !assign.allow_none;
     let salesperson_hint = if assign.allow_none {
         "Unassigned contacts are visible to everyone."
@@ -410,7 +430,8 @@ fn ContactFields(
 pub fn NewContactPage() -> impl IntoView {
     let query = use_query_map();
     // `?company=<id>`: a new person of that company (from "Add person" on a company's card).
-    let company = query.with_untracked(|q| q.get("company").and_then(|c| c.trim().parse::<i64>().ok()));
+    let company =
+        query.with_untracked(|q| q.get("company").and_then(|c| c.trim().parse::<i64>().ok()));
     let kind = query
         .with_untracked(|q| q.get("kind").as_deref().and_then(ContactKind::parse))
         .or(company.map(|_| ContactKind::Person))
@@ -472,7 +493,10 @@ pub fn ContactPage() -> impl IntoView {
     // Reloads after each successful save; an error keeps what the user typed.
     let saved = Memo::new(move |_| update.value().get().and_then(|r| r.ok()));
     // Blocking: the status (404) and the title are set before the page is sent.
-    let contact: Card = Resource::new_blocking(move || (id.get(), saved.get()), |(id, _)| get_contact(Some(id)));
+    let contact: Card = Resource::new_blocking(
+        move || (id.get(), saved.get()),
+        |(id, _)| get_contact(Some(id)),
+    );
     let options: FormOptions = Resource::new(
         || (),
         |_| async move {
@@ -515,7 +539,9 @@ fn contact_card(
     let is_person = c.kind == ContactKind::Person;
     let lead = (is_person && !c.job_title.trim().is_empty()).then(|| c.job_title.clone());
     let company = match (c.company_id, c.company_name.clone()) {
-        (Some(id), Some(name)) if c.company_readable => view! { <a href=format!("/contacts/{id}")>{name}</a> }.into_any(),
+        (Some(id), Some(name)) if c.company_readable => {
+            view! { <a href=format!("/contacts/{id}")>{name}</a> }.into_any()
+        }
         (_, Some(name)) => name.into_any(),
         _ => "—".into_any(),
     };
@@ -536,17 +562,27 @@ fn contact_card(
     let phone = if c.phone.is_empty() {
         "—".into_any()
     } else {
-        view! { <a href=format!("tel:{}", c.phone.replace(' ', ""))>{c.phone.clone()}</a> }.into_any()
+        view! { <a href=format!("tel:{}", c.phone.replace(' ', ""))>{c.phone.clone()}</a> }
+            .into_any()
     };
-    let place = [c.post_code.trim(), c.city.trim()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
+    let place = [c.post_code.trim(), c.city.trim()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     let address = or_dash(&c.address);
     let place = or_dash(&place);
     let country = or_dash(&c.country);
-    let salesperson = c.salesperson_name.clone().unwrap_or_else(|| "Unassigned".into());
+    let salesperson = c
+        .salesperson_name
+        .clone()
+        .unwrap_or_else(|| "Unassigned".into());
     let added = c.created_at.format("%Y-%m-%d").to_string();
     let persons = (!is_person).then(|| persons_section(&c));
     let contact_id = c.id;
-    let edit = c.can_change.then(|| edit_section(&c, update, error, options, contact));
+    let edit = c
+        .can_change
+        .then(|| edit_section(&c, update, error, options, contact));
     let name = c.name;
 
     view! {
@@ -584,7 +620,10 @@ fn contact_card(
 #[component]
 fn ContactOpportunities(contact_id: i64) -> impl IntoView {
     use crate::opportunities::{api::contact_opportunities, money, pages_row};
-    let list = Resource::new(move || contact_id, |id| contact_opportunities(Some(id.to_string())));
+    let list = Resource::new(
+        move || contact_id,
+        |id| contact_opportunities(Some(id.to_string())),
+    );
     let new_href = format!("/opportunities/new?contact={contact_id}");
     view! {
         <section class="card contact-opportunities" aria-labelledby="opportunities-heading">
@@ -654,9 +693,14 @@ fn edit_section(
     let draft = StoredValue::new(Draft::of(c));
     let (id, version) = (c.id, c.version);
     // The picker lists the first companies alphabetically; the current one is added if missing.
-    let current_company = StoredValue::new(
-        c.company_id.zip(c.company_name.clone()).map(|(id, name)| CompanyOption { id, no: String::new(), name }),
-    );
+    let current_company =
+        StoredValue::new(c.company_id.zip(c.company_name.clone()).map(|(id, name)| {
+            CompanyOption {
+                id,
+                no: String::new(),
+                name,
+            }
+        }));
     // Left open after a failed save, so the messages next to the fields stay in view.
     let open = move || error.get().is_some();
     // Someone else saved first: offer their version (the user's typing is discarded on request).

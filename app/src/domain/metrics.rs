@@ -40,19 +40,33 @@ pub fn histogram_mean_median(histogram: &[(i32, i64)]) -> (Option<Decimal>, Opti
     if total == 0 {
         return (None, None);
     }
-    let sum: Decimal = sorted.iter().map(|(v, n)| Decimal::from(*v) * Decimal::from(*n)).sum();
+    let sum: Decimal = sorted
+        .iter()
+        .map(|(v, n)| Decimal::from(*v) * Decimal::from(*n))
+        .sum();
     // The value at 0-based position `i` of the written-out, sorted list.
     let at = |i: i64| {
         let mut seen = 0;
-        sorted.iter().find(|(_, n)| {
-            seen += n;
-            seen > i
-        })
-        .map_or(Decimal::ZERO, |(v, _)| Decimal::from(*v))
+        sorted
+            .iter()
+            .find(|(_, n)| {
+                seen += n;
+                seen > i
+            })
+            .map_or(Decimal::ZERO, |(v, _)| Decimal::from(*v))
     };
-    let median = if total % 2 == 1 { at(total / 2) } else { (at(total / 2 - 1) + at(total / 2)) / Decimal::TWO };
-    let one_place = |d: Decimal| d.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    (Some(one_place(sum / Decimal::from(total))), Some(one_place(median)))
+    let median = if total % 2 == 1 {
+        at(total / 2)
+    } else {
+        (at(total / 2 - 1) + at(total / 2)) / Decimal::TWO
+    };
+    let one_place = |d: Decimal| {
+        d.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    };
+    (
+        Some(one_place(sum / Decimal::from(total))),
+        Some(one_place(median)),
+    )
 }
 
 /// The four inputs of sales velocity, as shown next to it.
@@ -72,11 +86,17 @@ impl VelocityInputs {
     /// pipeline is expected to turn into per day, to the cent. `None` when an input is missing or
     /// the cycle length is 0.
     pub fn velocity_per_day(&self) -> Option<Decimal> {
-        let (value, rate, days) = (self.average_won_value?, self.win_rate?, self.average_cycle_days?);
+        let (value, rate, days) = (
+            self.average_won_value?,
+            self.win_rate?,
+            self.average_cycle_days?,
+        );
         if days.is_zero() {
             return None;
         }
-        Some(round2(Decimal::from(self.open_count) * value * rate / Decimal::ONE_HUNDRED / days))
+        Some(round2(
+            Decimal::from(self.open_count) * value * rate / Decimal::ONE_HUNDRED / days,
+        ))
     }
 }
 
@@ -106,7 +126,11 @@ pub fn months(today: NaiveDate, offset: i32, count: u32) -> Vec<NaiveDate> {
 pub fn conversions(reached: &[i64]) -> Vec<Option<Decimal>> {
     reached
         .windows(2)
-        .map(|pair| (pair[0] > 0).then(|| round2(Decimal::from(pair[1]) * Decimal::ONE_HUNDRED / Decimal::from(pair[0]))))
+        .map(|pair| {
+            (pair[0] > 0).then(|| {
+                round2(Decimal::from(pair[1]) * Decimal::ONE_HUNDRED / Decimal::from(pair[0]))
+            })
+        })
         .collect()
 }
 
@@ -134,7 +158,11 @@ mod tests {
             ("12000", "10000", Some("54.55")),
         ];
         for (won, lost, expected) in cases {
-            assert_eq!(win_rate(d(won), d(lost)), expected.map(d), "{won} won, {lost} lost");
+            assert_eq!(
+                win_rate(d(won), d(lost)),
+                expected.map(d),
+                "{won} won, {lost} lost"
+            );
         }
     }
 
@@ -165,7 +193,11 @@ mod tests {
             (&[(2, 2), (3, 2)], Some("2.5"), Some("2.5")),
         ];
         for (histogram, mean_expected, median_expected) in cases {
-            assert_eq!(histogram_mean_median(histogram), (mean_expected.map(d), median_expected.map(d)), "{histogram:?}");
+            assert_eq!(
+                histogram_mean_median(histogram),
+                (mean_expected.map(d), median_expected.map(d)),
+                "{histogram:?}"
+            );
         }
         // Against the plain definitions on a bigger list.
         let values: Vec<i32> = (0..101).map(|i| (i * 37) % 23).collect();
@@ -175,7 +207,11 @@ mod tests {
         }
         let decimals: Vec<Decimal> = values.iter().map(|v| Decimal::from(*v)).collect();
         let (m, med) = histogram_mean_median(&histogram.into_iter().collect::<Vec<_>>());
-        assert_eq!(m, mean(&decimals).map(|x| x.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero)));
+        assert_eq!(
+            m,
+            mean(&decimals).map(|x| x
+                .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero))
+        );
         assert_eq!(med, median(&decimals));
     }
 
@@ -190,26 +226,61 @@ mod tests {
         };
         assert_eq!(inputs.velocity_per_day(), Some(d("250.00")));
         // 3 × 1,000.00 × 33.33 % / 7 days = 142.84.
-        let thirds = VelocityInputs { open_count: 3, average_won_value: Some(d("1000")), win_rate: Some(d("33.33")), average_cycle_days: Some(d("7")) };
+        let thirds = VelocityInputs {
+            open_count: 3,
+            average_won_value: Some(d("1000")),
+            win_rate: Some(d("33.33")),
+            average_cycle_days: Some(d("7")),
+        };
         assert_eq!(thirds.velocity_per_day(), Some(d("142.84")));
         // Nothing won in the period, or won the day it was created: no data.
-        assert_eq!(VelocityInputs { open_count: 10, ..Default::default() }.velocity_per_day(), None);
-        assert_eq!(VelocityInputs { average_cycle_days: Some(Decimal::ZERO), ..inputs.clone() }.velocity_per_day(), None);
+        assert_eq!(
+            VelocityInputs {
+                open_count: 10,
+                ..Default::default()
+            }
+            .velocity_per_day(),
+            None
+        );
+        assert_eq!(
+            VelocityInputs {
+                average_cycle_days: Some(Decimal::ZERO),
+                ..inputs.clone()
+            }
+            .velocity_per_day(),
+            None
+        );
         // No open opportunities: a velocity of 0.
-        assert_eq!(VelocityInputs { open_count: 0, ..inputs }.velocity_per_day(), Some(d("0.00")));
+        assert_eq!(
+            VelocityInputs {
+                open_count: 0,
+                ..inputs
+            }
+            .velocity_per_day(),
+            Some(d("0.00"))
+        );
     }
 
     #[test]
     fn months_around_today() {
         let today = date("2026-11-26");
-        assert_eq!(months(today, 0, 3), vec![date("2026-11-01"), date("2026-12-01"), date("2027-01-01")]);
-        assert_eq!(months(today, -2, 2), vec![date("2026-09-01"), date("2026-10-01")]);
+        assert_eq!(
+            months(today, 0, 3),
+            vec![date("2026-11-01"), date("2026-12-01"), date("2027-01-01")]
+        );
+        assert_eq!(
+            months(today, -2, 2),
+            vec![date("2026-09-01"), date("2026-10-01")]
+        );
         assert_eq!(month_start(date("2026-02-28")), date("2026-02-01"));
     }
 
     #[test]
     fn conversion_from_each_stage_to_the_next() {
-        assert_eq!(conversions(&[10, 5, 5, 1]), vec![Some(d("50.00")), Some(d("100.00")), Some(d("20.00"))]);
+        assert_eq!(
+            conversions(&[10, 5, 5, 1]),
+            vec![Some(d("50.00")), Some(d("100.00")), Some(d("20.00"))]
+        );
         assert_eq!(conversions(&[0, 0]), vec![None]);
         assert_eq!(conversions(&[3]), Vec::<Option<Decimal>>::new());
         assert_eq!(conversions(&[3, 1]), vec![Some(d("33.33"))]);

@@ -35,7 +35,11 @@ pub fn total(lines: &[QuoteLine]) -> Decimal {
 /// Reads a number typed by a person: spaces and thousands separators are dropped, `,` is read
 /// as the decimal point when there is no `.` ("1 234,5" and "1,234.50" both work).
 pub fn parse_number(input: &str) -> Option<Decimal> {
-    let text: String = input.trim().chars().filter(|c| !c.is_whitespace() && *c != '\'').collect();
+    let text: String = input
+        .trim()
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\'')
+        .collect();
     if text.is_empty() {
         return None;
     }
@@ -51,7 +55,8 @@ pub fn parse_number(input: &str) -> Option<Decimal> {
 
 /// An amount of money: ≥ 0 (or > 0 when `positive`), at most 2 decimals, within what is stored.
 pub fn amount(input: &str, positive: bool) -> Result<Decimal, String> {
-    let value = parse_number(input).ok_or_else(|| "Enter an amount, such as 1250.00.".to_owned())?;
+    let value =
+        parse_number(input).ok_or_else(|| "Enter an amount, such as 1250.00.".to_owned())?;
     if positive && value <= Decimal::ZERO {
         return Err("Enter an amount greater than 0.".into());
     }
@@ -69,7 +74,8 @@ pub fn amount(input: &str, positive: bool) -> Result<Decimal, String> {
 
 /// A quantity: > 0, at most 4 decimals.
 pub fn quantity(input: &str) -> Result<Decimal, String> {
-    let value = parse_number(input).ok_or_else(|| "Enter a quantity, such as 1 or 2.5.".to_owned())?;
+    let value =
+        parse_number(input).ok_or_else(|| "Enter a quantity, such as 1 or 2.5.".to_owned())?;
     if value <= Decimal::ZERO {
         return Err("Enter a quantity greater than 0.".into());
     }
@@ -90,13 +96,28 @@ pub fn line(
     discount_text: &str,
 ) -> Result<QuoteLine, Vec<(&'static str, String)>> {
     let mut errors = Vec::new();
-    let description = super::setup::description(description, true).map_err(|e| errors.push(("description", e))).ok();
-    let quantity = quantity(quantity_text).map_err(|e| errors.push(("quantity", e))).ok();
-    let unit_price = amount(unit_price_text, false).map_err(|e| errors.push(("unit_price", e))).ok();
-    let discount = super::setup::percent(discount_text).map_err(|e| errors.push(("discount", e))).ok();
+    let description = super::setup::description(description, true)
+        .map_err(|e| errors.push(("description", e)))
+        .ok();
+    let quantity = quantity(quantity_text)
+        .map_err(|e| errors.push(("quantity", e)))
+        .ok();
+    let unit_price = amount(unit_price_text, false)
+        .map_err(|e| errors.push(("unit_price", e)))
+        .ok();
+    let discount = super::setup::percent(discount_text)
+        .map_err(|e| errors.push(("discount", e)))
+        .ok();
     match (description, quantity, unit_price, discount) {
-        (Some(description), Some(quantity), Some(unit_price), Some(discount)) if errors.is_empty() => {
-            let line = QuoteLine { description, quantity, unit_price, discount };
+        (Some(description), Some(quantity), Some(unit_price), Some(discount))
+            if errors.is_empty() =>
+        {
+            let line = QuoteLine {
+                description,
+                quantity,
+                unit_price,
+                discount,
+            };
             if line.amount() > MAX_STORED_AMOUNT {
                 return Err(vec![("unit_price", "The line amount is too large.".into())]);
             }
@@ -115,7 +136,12 @@ mod tests {
     }
 
     fn l(quantity: Decimal, unit_price: Decimal, discount: Decimal) -> QuoteLine {
-        QuoteLine { description: "Item".into(), quantity, unit_price, discount }
+        QuoteLine {
+            description: "Item".into(),
+            quantity,
+            unit_price,
+            discount,
+        }
     }
 
     #[test]
@@ -134,7 +160,11 @@ mod tests {
             (d("4"), d("0.00"), d("0"), d("0.00")),
         ];
         for (quantity, price, discount, expected) in cases {
-            assert_eq!(l(quantity, price, discount).amount(), expected, "{quantity} × {price} − {discount}%");
+            assert_eq!(
+                l(quantity, price, discount).amount(),
+                expected,
+                "{quantity} × {price} − {discount}%"
+            );
         }
     }
 
@@ -144,7 +174,13 @@ mod tests {
         let lines = vec![l(d("1"), d("0.05"), d("50")); 3];
         assert_eq!(total(&lines), d("0.09"));
         assert_eq!(total(&[]), Decimal::ZERO);
-        assert_eq!(total(&[l(d("2"), d("1500"), d("0")), l(d("1"), d("250.50"), d("10"))]), d("3225.45"));
+        assert_eq!(
+            total(&[
+                l(d("2"), d("1500"), d("0")),
+                l(d("1"), d("250.50"), d("10"))
+            ]),
+            d("3225.45")
+        );
     }
 
     #[test]
@@ -171,9 +207,18 @@ mod tests {
         assert_eq!(amount("0", false), Ok(d("0")));
         assert!(amount("0", true).is_err());
         assert!(amount("-1", false).is_err());
-        assert_eq!(amount("12.345", true), Err("Use at most two decimals.".into()));
-        assert_eq!(amount("9999999999999999.99", true), Ok(d("9999999999999999.99")));
-        assert_eq!(amount("10000000000000000", true), Err("The amount is too large.".into()));
+        assert_eq!(
+            amount("12.345", true),
+            Err("Use at most two decimals.".into())
+        );
+        assert_eq!(
+            amount("9999999999999999.99", true),
+            Ok(d("9999999999999999.99"))
+        );
+        assert_eq!(
+            amount("10000000000000000", true),
+            Err("The amount is too large.".into())
+        );
         assert!(amount("lots", true).is_err());
     }
 
@@ -182,7 +227,10 @@ mod tests {
         assert_eq!(quantity("2.5"), Ok(d("2.5")));
         assert!(quantity("0").is_err());
         assert!(quantity("-2").is_err());
-        assert_eq!(quantity("1.23456"), Err("Use at most four decimals.".into()));
+        assert_eq!(
+            quantity("1.23456"),
+            Err("Use at most four decimals.".into())
+        );
         assert_eq!(quantity("9999999999.9999"), Ok(d("9999999999.9999")));
         assert!(quantity("10000000000").is_err());
     }
@@ -191,7 +239,10 @@ mod tests {
     fn a_line_reports_every_bad_field() {
         let errors = line("", "0", "-5", "120").unwrap_err();
         let fields: Vec<_> = errors.iter().map(|(f, _)| *f).collect();
-        assert_eq!(fields, vec!["description", "quantity", "unit_price", "discount"]);
+        assert_eq!(
+            fields,
+            vec!["description", "quantity", "unit_price", "discount"]
+        );
         let ok = line(" Licence ", "3", "100", "10").unwrap();
         assert_eq!(ok.description, "Licence");
         assert_eq!(ok.amount(), d("270.00"));

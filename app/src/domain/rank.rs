@@ -23,7 +23,9 @@ fn char_of(d: u32) -> char {
 pub fn is_valid(rank: &str) -> bool {
     !rank.is_empty()
         && rank.len() <= MAX_LEN
-        && rank.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+        && rank
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
         && !rank.ends_with('0')
 }
 
@@ -46,7 +48,11 @@ pub fn between(before: Option<&str>, after: Option<&str>) -> Option<String> {
 fn midpoint(a: &[u8], b: Option<&[u8]>) -> String {
     if let Some(b) = b {
         // Shared leading digits (a padded with zeros) stay as they are.
-        let common = b.iter().enumerate().take_while(|(i, d)| a.get(*i).copied().unwrap_or(b'0') == **d).count();
+        let common = b
+            .iter()
+            .enumerate()
+            .take_while(|(i, d)| a.get(*i).copied().unwrap_or(b'0') == **d)
+            .count();
         if common > 0 {
             let prefix: String = b[..common].iter().map(|d| *d as char).collect();
             let rest_a = a.get(common..).unwrap_or(&[]);
@@ -88,7 +94,8 @@ mod tests {
             (Some("18bc4f2a9c3e001"), Some("18bc4f2a9c3e011")),
         ];
         for (before, after) in cases {
-            let rank = between(before, after).unwrap_or_else(|| panic!("no rank between {before:?} and {after:?}"));
+            let rank = between(before, after)
+                .unwrap_or_else(|| panic!("no rank between {before:?} and {after:?}"));
             assert!(is_valid(&rank), "{rank:?} is not a valid rank");
             if let Some(b) = before {
                 assert!(b < rank.as_str(), "{b} < {rank}");
@@ -104,7 +111,11 @@ mod tests {
         assert_eq!(between(Some("b"), Some("a")), None);
         assert_eq!(between(Some("a"), Some("a")), None);
         assert_eq!(between(Some("A"), None), None);
-        assert_eq!(between(Some("a0"), None), None, "a trailing 0 is not a rank");
+        assert_eq!(
+            between(Some("a0"), None),
+            None,
+            "a trailing 0 is not a rank"
+        );
         assert_eq!(between(Some(""), None), None);
         assert!(!is_valid(&"a".repeat(65)));
     }
@@ -119,7 +130,11 @@ mod tests {
             assert!(first < next && next < last);
             last = next;
         }
-        assert!(last.len() <= 30, "{} characters after 100 inserts", last.len());
+        assert!(
+            last.len() <= 30,
+            "{} characters after 100 inserts",
+            last.len()
+        );
         // Appending at the end grows slowly too.
         let mut end = "h".to_owned();
         for _ in 0..100 {

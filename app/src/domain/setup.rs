@@ -20,7 +20,10 @@ pub fn code(input: &str) -> Result<String, String> {
         return Err(format!("Use at most {MAX_CODE} characters."));
     }
     // Codes appear in addresses (/setup/cycles/STANDARD) and CSV files: keep them plain.
-    if !code.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+    if !code
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
         return Err("Use letters, digits, - _ and . only.".into());
     }
     Ok(code)
@@ -45,7 +48,8 @@ pub fn percent(input: &str) -> Result<Decimal, String> {
     if text.is_empty() {
         return Ok(Decimal::ZERO);
     }
-    let value = Decimal::from_str_exact(&text).map_err(|_| "Enter a number between 0 and 100.".to_owned())?;
+    let value = Decimal::from_str_exact(&text)
+        .map_err(|_| "Enter a number between 0 and 100.".to_owned())?;
     if value < Decimal::ZERO || value > Decimal::ONE_HUNDRED {
         return Err("Enter a number between 0 and 100.".into());
     }
@@ -65,7 +69,9 @@ pub fn stage_number(input: &str) -> Result<i32, String> {
 
 /// A date formula in canonical form ("" when empty).
 pub fn date_formula(input: &str) -> Result<String, String> {
-    DateFormula::parse(input).map(|f| f.to_string()).map_err(|e| e.to_string())
+    DateFormula::parse(input)
+        .map(|f| f.to_string())
+        .map_err(|e| e.to_string())
 }
 
 pub fn method_code(m: ProbabilityMethod) -> &'static str {
@@ -78,7 +84,9 @@ pub fn method_code(m: ProbabilityMethod) -> &'static str {
 }
 
 pub fn parse_method(code: &str) -> Option<ProbabilityMethod> {
-    ProbabilityMethod::ALL.into_iter().find(|m| method_code(*m) == code)
+    ProbabilityMethod::ALL
+        .into_iter()
+        .find(|m| method_code(*m) == code)
 }
 
 #[cfg(test)]
@@ -104,7 +112,11 @@ mod tests {
         assert_eq!(percent("12.5").unwrap(), d("12.5"));
         assert_eq!(percent("12,75 %").unwrap(), d("12.75"));
         assert_eq!(percent("").unwrap(), Decimal::ZERO);
-        assert_eq!(percent("1.50").unwrap(), d("1.5"), "trailing zeros are not extra decimals");
+        assert_eq!(
+            percent("1.50").unwrap(),
+            d("1.5"),
+            "trailing zeros are not extra decimals"
+        );
         for bad in ["-1", "100.01", "101", "abc", "1.234", "1e2", "NaN"] {
             assert!(percent(bad).is_err(), "{bad}");
         }

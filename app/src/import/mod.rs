@@ -59,30 +59,150 @@ pub struct Column {
 }
 
 pub const CONTACT_COLUMNS: &[Column] = &[
-    Column { field: "kind", label: "Type (company or person; default company)", required: false, aliases: &["kind", "type"] },
-    Column { field: "name", label: "Name", required: true, aliases: &["name", "contact", "contact name", "full name"] },
-    Column { field: "company", label: "Company (a person's company: its number or exact name)", required: false, aliases: &["company", "company name", "company_no"] },
-    Column { field: "job_title", label: "Job title", required: false, aliases: &["job_title", "job title", "title", "position"] },
-    Column { field: "email", label: "Email", required: false, aliases: &["email", "e-mail", "email address"] },
-    Column { field: "phone", label: "Phone", required: false, aliases: &["phone", "telephone", "phone number"] },
-    Column { field: "address", label: "Address", required: false, aliases: &["address", "street"] },
-    Column { field: "city", label: "City", required: false, aliases: &["city", "town"] },
-    Column { field: "post_code", label: "Post code", required: false, aliases: &["post_code", "post code", "postcode", "zip", "zip code"] },
-    Column { field: "country", label: "Country", required: false, aliases: &["country"] },
-    Column { field: "salesperson_code", label: "Salesperson code", required: false, aliases: &["salesperson_code", "salesperson code", "salesperson", "owner"] },
+    Column {
+        field: "kind",
+        label: "Type (company or person; default company)",
+        required: false,
+        aliases: &["kind", "type"],
+    },
+    Column {
+        field: "name",
+        label: "Name",
+        required: true,
+        aliases: &["name", "contact", "contact name", "full name"],
+    },
+    Column {
+        field: "company",
+        label: "Company (a person's company: its number or exact name)",
+        required: false,
+        aliases: &["company", "company name", "company_no"],
+    },
+    Column {
+        field: "job_title",
+        label: "Job title",
+        required: false,
+        aliases: &["job_title", "job title", "title", "position"],
+    },
+    Column {
+        field: "email",
+        label: "Email",
+        required: false,
+        aliases: &["email", "e-mail", "email address"],
+    },
+    Column {
+        field: "phone",
+        label: "Phone",
+        required: false,
+        aliases: &["phone", "telephone", "phone number"],
+    },
+    Column {
+        field: "address",
+        label: "Address",
+        required: false,
+        aliases: &["address", "street"],
+    },
+    Column {
+        field: "city",
+        label: "City",
+        required: false,
+        aliases: &["city", "town"],
+    },
+    Column {
+        field: "post_code",
+        label: "Post code",
+        required: false,
+        aliases: &["post_code", "post code", "postcode", "zip", "zip code"],
+    },
+    Column {
+        field: "country",
+        label: "Country",
+        required: false,
+        aliases: &["country"],
+    },
+    Column {
+        field: "salesperson_code",
+        label: "Salesperson code",
+        required: false,
+        aliases: &[
+            "salesperson_code",
+            "salesperson code",
+            "salesperson",
+            "owner",
+        ],
+    },
 ];
 
 pub const OPPORTUNITY_COLUMNS: &[Column] = &[
-    Column { field: "no", label: "Number (only to detect duplicates; new numbers are given)", required: false, aliases: &["no", "number", "opportunity no"] },
-    Column { field: "description", label: "Description", required: true, aliases: &["description", "opportunity", "title", "deal"] },
-    Column { field: "contact_no", label: "Contact number", required: true, aliases: &["contact_no", "contact no", "contact number"] },
-    Column { field: "salesperson_code", label: "Salesperson code (default: the contact's)", required: false, aliases: &["salesperson_code", "salesperson code", "salesperson", "owner"] },
-    Column { field: "sales_cycle", label: "Sales cycle code", required: true, aliases: &["sales_cycle", "sales cycle", "cycle"] },
-    Column { field: "creation_date", label: "Creation date (YYYY-MM-DD; default today)", required: false, aliases: &["creation_date", "creation date", "created"] },
-    Column { field: "priority", label: "Priority (low, normal, high)", required: false, aliases: &["priority"] },
-    Column { field: "estimated_value", label: "Estimated value", required: false, aliases: &["estimated_value", "estimated value", "value", "amount"] },
-    Column { field: "chances_of_success_pct", label: "Chances of success %", required: false, aliases: &["chances_of_success_pct", "chances", "chances of success"] },
-    Column { field: "estimated_closing_date", label: "Estimated closing date", required: false, aliases: &["estimated_closing_date", "estimated closing date", "closing date", "close date"] },
+    Column {
+        field: "no",
+        label: "Number (only to detect duplicates; new numbers are given)",
+        required: false,
+        aliases: &["no", "number", "opportunity no"],
+    },
+    Column {
+        field: "description",
+        label: "Description",
+        required: true,
+        aliases: &["description", "opportunity", "title", "deal"],
+    },
+    Column {
+        field: "contact_no",
+        label: "Contact number",
+        required: true,
+        aliases: &["contact_no", "contact no", "contact number"],
+    },
+    Column {
+        field: "salesperson_code",
+        label: "Salesperson code (default: the contact's)",
+        required: false,
+        aliases: &[
+            "salesperson_code",
+            "salesperson code",
+            "salesperson",
+            "owner",
+        ],
+    },
+    Column {
+        field: "sales_cycle",
+        label: "Sales cycle code",
+        required: true,
+        aliases: &["sales_cycle", "sales cycle", "cycle"],
+    },
+    Column {
+        field: "creation_date",
+        label: "Creation date (YYYY-MM-DD; default today)",
+        required: false,
+        aliases: &["creation_date", "creation date", "created"],
+    },
+    Column {
+        field: "priority",
+        label: "Priority (low, normal, high)",
+        required: false,
+        aliases: &["priority"],
+    },
+    Column {
+        field: "estimated_value",
+        label: "Estimated value",
+        required: false,
+        aliases: &["estimated_value", "estimated value", "value", "amount"],
+    },
+    Column {
+        field: "chances_of_success_pct",
+        label: "Chances of success %",
+        required: false,
+        aliases: &["chances_of_success_pct", "chances", "chances of success"],
+    },
+    Column {
+        field: "estimated_closing_date",
+        label: "Estimated closing date",
+        required: false,
+        aliases: &[
+            "estimated_closing_date",
+            "estimated closing date",
+            "closing date",
+            "close date",
+        ],
+    },
 ];
 
 /// Which CSV column (by index) fills each field; `None`: not imported.
@@ -93,7 +213,9 @@ pub fn suggest(kind: ImportKind, headers: &[String]) -> Mapping {
     kind.columns()
         .iter()
         .map(|c| {
-            let found = headers.iter().position(|h| c.aliases.contains(&h.trim().to_lowercase().as_str()));
+            let found = headers
+                .iter()
+                .position(|h| c.aliases.contains(&h.trim().to_lowercase().as_str()));
             (c.field.to_owned(), found)
         })
         .collect()
@@ -144,7 +266,14 @@ pub fn safe_cell(value: &str) -> std::borrow::Cow<'_, str> {
 /// back unchanged.
 pub fn unguard_cell(value: &str) -> &str {
     match value.strip_prefix('\'') {
-        Some(rest) if matches!(rest.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r')) => rest,
+        Some(rest)
+            if matches!(
+                rest.chars().next(),
+                Some('=' | '+' | '-' | '@' | '\t' | '\r')
+            ) =>
+        {
+            rest
+        }
         _ => value,
     }
 }
@@ -175,21 +304,30 @@ mod tests {
 
     #[test]
     fn headers_map_by_their_usual_names() {
-        let headers: Vec<String> = ["E-mail", "Name", "Town", "whatever"].map(String::from).to_vec();
+        let headers: Vec<String> = ["E-mail", "Name", "Town", "whatever"]
+            .map(String::from)
+            .to_vec();
         let m = suggest(ImportKind::Contacts, &headers);
         let get = |f: &str| m.iter().find(|(k, _)| k == f).unwrap().1;
         assert_eq!(get("email"), Some(0));
         assert_eq!(get("name"), Some(1));
         assert_eq!(get("city"), Some(2));
         assert_eq!(get("phone"), None);
-        assert_eq!(ImportKind::parse("opportunities"), Some(ImportKind::Opportunities));
+        assert_eq!(
+            ImportKind::parse("opportunities"),
+            Some(ImportKind::Opportunities)
+        );
         assert_eq!(ImportKind::parse("x"), None);
     }
 }
 
 /// `field=index;field=;…` (what the page sends) to a mapping.
 pub fn encode_mapping(mapping: &Mapping) -> String {
-    mapping.iter().map(|(f, i)| format!("{f}={}", i.map(|i| i.to_string()).unwrap_or_default())).collect::<Vec<_>>().join(";")
+    mapping
+        .iter()
+        .map(|(f, i)| format!("{f}={}", i.map(|i| i.to_string()).unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 pub fn decode_mapping(text: &str) -> Mapping {

@@ -7,11 +7,14 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 
-use super::{ImportKind, ImportReport, MAX_BYTES, MAX_ERRORS, MAX_ROWS, Mapping, Preview, RowError, suggest};
+use super::{
+    ImportKind, ImportReport, MAX_BYTES, MAX_ERRORS, MAX_ROWS, Mapping, Preview, RowError, suggest,
+};
 
 /// Rows checked so far per running upload import, for the page's progress line. Kept in this
 /// process: behind a load balancer the page may ask another instance and show no count.
-static PROGRESS: std::sync::LazyLock<std::sync::Mutex<HashMap<i64, (usize, usize)>>> = std::sync::LazyLock::new(Default::default);
+static PROGRESS: std::sync::LazyLock<std::sync::Mutex<HashMap<i64, (usize, usize)>>> =
+    std::sync::LazyLock::new(Default::default);
 
 fn set_progress(upload: Option<i64>, done: usize, total: usize) {
     if let (Some(id), Ok(mut map)) = (upload, PROGRESS.lock()) {
@@ -27,7 +30,10 @@ fn end_progress(upload: i64) {
 
 /// (rows checked, rows) of an import of this upload running in this process.
 pub fn progress(upload: i64) -> Option<(usize, usize)> {
-    PROGRESS.lock().ok().and_then(|map| map.get(&upload).copied())
+    PROGRESS
+        .lock()
+        .ok()
+        .and_then(|map| map.get(&upload).copied())
 }
 use crate::{auth::access::Viewer, auth::backend::User, error::AppError};
 
@@ -35,11 +41,23 @@ use crate::{auth::access::Viewer, auth::backend::User, error::AppError};
 /// the header (missing cells are empty).
 pub fn parse(content: &str) -> Result<(Vec<String>, Vec<Vec<String>>), AppError> {
     let content = content.strip_prefix('\u{feff}').unwrap_or(content);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(content.as_bytes());
-    let bad = |e: csv::Error| AppError::field("file", format!("The file is not readable as CSV: {e}"));
-    let headers: Vec<String> = reader.headers().map_err(bad)?.iter().map(|h| h.trim().to_owned()).collect();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(content.as_bytes());
+    let bad =
+        |e: csv::Error| AppError::field("file", format!("The file is not readable as CSV: {e}"));
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(bad)?
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
     if headers.iter().all(String::is_empty) {
-        return Err(AppError::field("file", "The file is empty: its first line must name the columns."));
+        return Err(AppError::field(
+            "file",
+            "The file is empty: its first line must name the columns.",
+        ));
     }
     let mut rows = Vec::new();
     for record in reader.records() {
@@ -49,18 +67,34 @@ pub fn parse(content: &str) -> Result<(Vec<String>, Vec<Vec<String>>), AppError>
         }
         rows.push(record.iter().map(str::to_owned).collect());
         if rows.len() > MAX_ROWS {
-            return Err(AppError::field("file", format!("The file has more than {MAX_ROWS} rows: split it.")));
+            return Err(AppError::field(
+                "file",
+                format!("The file has more than {MAX_ROWS} rows: split it."),
+            ));
         }
     }
     Ok((headers, rows))
 }
 
-pub async fn store_upload(pool: &PgPool, user: &User, kind: ImportKind, filename: &str, content: &str) -> Result<i64, AppError> {
+pub async fn store_upload(
+    pool: &PgPool,
+    user: &User,
+    kind: ImportKind,
+    filename: &str,
+    content: &str,
+) -> Result<i64, AppError> {
     if content.len() > MAX_BYTES {
-        return Err(AppError::field("file", "The file is larger than 10 MB: split it."));
+        return Err(AppError::field(
+            "file",
+            "The file is larger than 10 MB: split it.",
+        ));
     }
     parse(content)?;
-    let filename: String = filename.chars().filter(|c| !c.is_control()).take(200).collect();
+    let filename: String = filename
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
     let id = sqlx::query_scalar!(
         "with old as (delete from csv_uploads where created_at < now() - interval '1 day')
          insert into csv_uploads (user_id, kind, filename, content) values ($1, $2, $3, $4) returning id",
@@ -116,33 +150,66 @@ pub async fn preview(pool: &PgPool, user: &User, id: i64) -> Result<Preview, App
 
 /// Runs a stored upload with the chosen mapping; marks it imported when it went through (a
 /// second run of the same upload is refused, so a double click cannot import twice).
-pub async fn run_upload(pool: &PgPool, viewer: &Viewer, id: i64, mapping: &Mapping, today: NaiveDate) -> Result<ImportReport, AppError> {
+pub async fn run_upload(
+    pool: &PgPool,
+    viewer: &Viewer,
+    id: i64,
+    mapping: &Mapping,
+    today: NaiveDate,
+) -> Result<ImportReport, AppError> {
     let up = upload(pool, &viewer.user, id).await?;
     if up.imported {
         return Err(AppError::Conflict("This file was already imported.".into()));
     }
     let mut tx = pool.begin().await?;
     // Locks the upload: a second run waits, then sees it imported.
-    let still_open = sqlx::query_scalar!("select id from csv_uploads where id = $1 and imported_at is null for update", id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let still_open = sqlx::query_scalar!(
+        "select id from csv_uploads where id = $1 and imported_at is null for update",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     if still_open.is_none() {
         return Err(AppError::Conflict("This file was already imported.".into()));
     }
-    let report = run_in(&mut tx, viewer, up.kind, &up.content, Some(mapping), today, Some(id)).await;
+    let report = run_in(
+        &mut tx,
+        viewer,
+        up.kind,
+        &up.content,
+        Some(mapping),
+        today,
+        Some(id),
+    )
+    .await;
     end_progress(id);
     let report = report?;
     if report.errors.is_empty() {
-        sqlx::query!("update csv_uploads set imported_at = now() where id = $1", id).execute(&mut *tx).await?;
+        sqlx::query!(
+            "update csv_uploads set imported_at = now() where id = $1",
+            id
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
     }
     Ok(report)
 }
 
 /// Runs a CSV text (the API): columns mapped by their headers unless a mapping is given.
-pub async fn run_text(pool: &PgPool, viewer: &Viewer, kind: ImportKind, content: &str, mapping: Option<&Mapping>, today: NaiveDate) -> Result<ImportReport, AppError> {
+pub async fn run_text(
+    pool: &PgPool,
+    viewer: &Viewer,
+    kind: ImportKind,
+    content: &str,
+    mapping: Option<&Mapping>,
+    today: NaiveDate,
+) -> Result<ImportReport, AppError> {
     if content.len() > MAX_BYTES {
-        return Err(AppError::field("file", "The file is larger than 10 MB: split it."));
+        return Err(AppError::field(
+            "file",
+            "The file is larger than 10 MB: split it.",
+        ));
     }
     let mut tx = pool.begin().await?;
     let report = run_in(&mut tx, viewer, kind, content, mapping, today, None).await?;
@@ -160,7 +227,11 @@ struct Errors {
 impl Errors {
     fn add(&mut self, row: usize, field: &str, message: impl Into<String>) {
         if self.list.len() < MAX_ERRORS {
-            self.list.push(RowError { row, field: field.to_owned(), message: message.into() });
+            self.list.push(RowError {
+                row,
+                field: field.to_owned(),
+                message: message.into(),
+            });
         } else {
             self.more += 1;
         }
@@ -199,22 +270,47 @@ async fn run_in(
         Some(m) => m.clone(),
         None => suggest(kind, &headers),
     };
-    let mut errors = Errors { list: Vec::new(), more: 0 };
+    let mut errors = Errors {
+        list: Vec::new(),
+        more: 0,
+    };
     for column in kind.columns().iter().filter(|c| c.required) {
-        let mapped = mapping.iter().any(|(f, i)| f == column.field && i.is_some_and(|i| i < headers.len()));
+        let mapped = mapping
+            .iter()
+            .any(|(f, i)| f == column.field && i.is_some_and(|i| i < headers.len()));
         if !mapped {
-            errors.add(1, column.field, format!("Choose the column for {}.", column.label));
+            errors.add(
+                1,
+                column.field,
+                format!("Choose the column for {}.", column.label),
+            );
         }
     }
     if !errors.list.is_empty() {
-        return Ok(ImportReport { imported: 0, rows: rows.len(), errors: errors.list, more_errors: 0 });
+        return Ok(ImportReport {
+            imported: 0,
+            rows: rows.len(),
+            errors: errors.list,
+            more_errors: 0,
+        });
     }
-    let index: HashMap<&str, usize> = mapping.iter().filter_map(|(f, i)| Some((f.as_str(), (*i)?))).collect();
+    let index: HashMap<&str, usize> = mapping
+        .iter()
+        .filter_map(|(f, i)| Some((f.as_str(), (*i)?)))
+        .collect();
     let cell = |row: &[String], field: &str| {
-        index.get(field).and_then(|i| row.get(*i)).map(|c| super::unguard_cell(c.trim()).to_owned()).unwrap_or_default()
+        index
+            .get(field)
+            .and_then(|i| row.get(*i))
+            .map(|c| super::unguard_cell(c.trim()).to_owned())
+            .unwrap_or_default()
     };
-    let salespeople: HashMap<String, i64> =
-        sqlx::query!("select code, id from salespeople").fetch_all(&mut *tx).await?.into_iter().map(|r| (r.code, r.id)).collect();
+    let salespeople: HashMap<String, i64> = sqlx::query!("select code, id from salespeople")
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.code, r.id))
+        .collect();
 
     let mut imported = 0;
     match kind {
@@ -231,7 +327,11 @@ async fn run_in(
                 company_ids.entry(c.name).or_insert(c.id);
                 company_ids.insert(c.no.to_lowercase(), c.id);
             }
-            let emails: Vec<String> = rows.iter().map(|r| cell(r, "email").to_lowercase()).filter(|e| !e.is_empty()).collect();
+            let emails: Vec<String> = rows
+                .iter()
+                .map(|r| cell(r, "email").to_lowercase())
+                .filter(|e| !e.is_empty())
+                .collect();
             let taken: HashMap<String, String> = sqlx::query!(
                 "select lower(email) as \"email!\", no from contacts where lower(email) = any($1)",
                 &emails
@@ -251,7 +351,11 @@ async fn run_in(
                 if !email.is_empty() {
                     let key = email.to_lowercase();
                     if let Some(no) = taken.get(&key) {
-                        errors.add(n, "email", format!("{email} is already the email of contact {no}."));
+                        errors.add(
+                            n,
+                            "email",
+                            format!("{email} is already the email of contact {no}."),
+                        );
                         continue;
                     }
                     if let Some(first) = seen_emails.insert(key, n) {
@@ -276,7 +380,11 @@ async fn run_in(
                     c => match salespeople.get(c) {
                         Some(id) => Some(*id),
                         None => {
-                            errors.add(n, "salesperson_code", format!("No salesperson with the code {c}."));
+                            errors.add(
+                                n,
+                                "salesperson_code",
+                                format!("No salesperson with the code {c}."),
+                            );
                             continue;
                         }
                     },
@@ -302,18 +410,29 @@ async fn run_in(
                     Ok(id) => {
                         imported += 1;
                         if form.kind == "company" {
-                            company_ids.entry(form.name.trim().to_lowercase()).or_insert(id);
+                            company_ids
+                                .entry(form.name.trim().to_lowercase())
+                                .or_insert(id);
                         }
                     }
-                    Err(e) => errors.refused(n, e.rename("company_id", "company").rename("salesperson_id", "salesperson_code"))?,
+                    Err(e) => errors.refused(
+                        n,
+                        e.rename("company_id", "company")
+                            .rename("salesperson_id", "salesperson_code"),
+                    )?,
                 }
             }
         }
         ImportKind::Opportunities => {
             // The funnel summary is counted once at the end (migration 14), not row by row.
-            sqlx::query!("select set_config('pipeline.bulk_import', 'on', true)").fetch_one(&mut *tx).await?;
+            sqlx::query!("select set_config('pipeline.bulk_import', 'on', true)")
+                .fetch_one(&mut *tx)
+                .await?;
             let mut created: Vec<i64> = Vec::new();
-            let nos: Vec<String> = rows.iter().map(|r| cell(r, "contact_no").to_uppercase()).collect();
+            let nos: Vec<String> = rows
+                .iter()
+                .map(|r| cell(r, "contact_no").to_uppercase())
+                .collect();
             let contacts: HashMap<String, i64> = sqlx::query!(
                 "select no, id from contacts where no = any($1)
                    and ($2::bigint[] is null or salesperson_id is null or salesperson_id = any($2))",
@@ -325,11 +444,23 @@ async fn run_in(
             .into_iter()
             .map(|r| (r.no, r.id))
             .collect();
-            let cycles: HashMap<String, i64> =
-                sqlx::query!("select code, id from sales_cycles").fetch_all(&mut *tx).await?.into_iter().map(|r| (r.code, r.id)).collect();
-            let given: Vec<String> = rows.iter().map(|r| cell(r, "no").to_uppercase()).filter(|n| !n.is_empty()).collect();
+            let cycles: HashMap<String, i64> = sqlx::query!("select code, id from sales_cycles")
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|r| (r.code, r.id))
+                .collect();
+            let given: Vec<String> = rows
+                .iter()
+                .map(|r| cell(r, "no").to_uppercase())
+                .filter(|n| !n.is_empty())
+                .collect();
             let existing: std::collections::HashSet<String> =
-                sqlx::query_scalar!("select no from opportunities where no = any($1)", &given).fetch_all(&mut *tx).await?.into_iter().collect();
+                sqlx::query_scalar!("select no from opportunities where no = any($1)", &given)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .collect();
             let mut seen: HashMap<String, usize> = HashMap::new();
             let mut contact_salesperson: HashMap<i64, Option<i64>> = HashMap::new();
             for (i, row) in rows.iter().enumerate() {
@@ -350,30 +481,51 @@ async fn run_in(
                 }
                 let contact_no = cell(row, "contact_no").to_uppercase();
                 let Some(contact_id) = contacts.get(&contact_no).copied() else {
-                    errors.add(n, "contact_no", format!("No contact {contact_no} in your access."));
+                    errors.add(
+                        n,
+                        "contact_no",
+                        format!("No contact {contact_no} in your access."),
+                    );
                     continue;
                 };
                 let cycle = cell(row, "sales_cycle").to_uppercase();
                 let Some(cycle_id) = cycles.get(&cycle).copied() else {
-                    errors.add(n, "sales_cycle", format!("No sales cycle with the code {cycle}."));
+                    errors.add(
+                        n,
+                        "sales_cycle",
+                        format!("No sales cycle with the code {cycle}."),
+                    );
                     continue;
                 };
                 let code = cell(row, "salesperson_code").to_uppercase();
                 let salesperson_id = match code.as_str() {
                     "" => {
                         // As on the form: the contact's salesperson when assignable, else yours.
-                        if let std::collections::hash_map::Entry::Vacant(e) = contact_salesperson.entry(contact_id) {
-                            let owner = sqlx::query_scalar!("select salesperson_id from contacts where id = $1", contact_id)
-                                .fetch_one(&mut *tx)
-                                .await?;
-                            e.insert(owner.filter(|id| viewer.write.allows(Some(*id))).or(viewer.user.salesperson_id));
+                        if let std::collections::hash_map::Entry::Vacant(e) =
+                            contact_salesperson.entry(contact_id)
+                        {
+                            let owner = sqlx::query_scalar!(
+                                "select salesperson_id from contacts where id = $1",
+                                contact_id
+                            )
+                            .fetch_one(&mut *tx)
+                            .await?;
+                            e.insert(
+                                owner
+                                    .filter(|id| viewer.write.allows(Some(*id)))
+                                    .or(viewer.user.salesperson_id),
+                            );
                         }
                         contact_salesperson[&contact_id]
                     }
                     c => match salespeople.get(c) {
                         Some(id) => Some(*id),
                         None => {
-                            errors.add(n, "salesperson_code", format!("No salesperson with the code {c}."));
+                            errors.add(
+                                n,
+                                "salesperson_code",
+                                format!("No salesperson with the code {c}."),
+                            );
                             continue;
                         }
                     },
@@ -397,14 +549,26 @@ async fn run_in(
                     }
                     Err(e) => errors.refused(
                         n,
-                        e.rename("contact_id", "contact_no").rename("salesperson_id", "salesperson_code").rename("cycle_id", "sales_cycle").rename("chances", "chances_of_success_pct"),
+                        e.rename("contact_id", "contact_no")
+                            .rename("salesperson_id", "salesperson_code")
+                            .rename("cycle_id", "sales_cycle")
+                            .rename("chances", "chances_of_success_pct"),
                     )?,
                 }
             }
-            sqlx::query!("select set_config('pipeline.bulk_import', 'off', true)").fetch_one(&mut *tx).await?;
-            sqlx::query!("select funnel_count_created($1)", &created).execute(&mut *tx).await?;
+            sqlx::query!("select set_config('pipeline.bulk_import', 'off', true)")
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query!("select funnel_count_created($1)", &created)
+                .execute(&mut *tx)
+                .await?;
         }
     }
     let ok = errors.list.is_empty();
-    Ok(ImportReport { imported: if ok { imported } else { 0 }, rows: rows.len(), errors: errors.list, more_errors: errors.more })
+    Ok(ImportReport {
+        imported: if ok { imported } else { 0 },
+        rows: rows.len(),
+        errors: errors.list,
+        more_errors: errors.more,
+    })
 }

@@ -6,8 +6,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    ImportKind, ImportReport, Preview, encode_mapping,
+    ImportKind, ImportReport, Preview,
     api::{RunImport, preview_import},
+    encode_mapping,
 };
 use crate::{error::AppError, ui::FormMessage};
 
@@ -15,7 +16,12 @@ use crate::{error::AppError, ui::FormMessage};
 pub fn ImportPage() -> impl IntoView {
     let query = use_query_map();
     let upload = move || query.with(|q| q.get("upload"));
-    let kind = move || query.with(|q| q.get("kind")).and_then(|k| ImportKind::parse(&k)).unwrap_or(ImportKind::Contacts);
+    let kind = move || {
+        query
+            .with(|q| q.get("kind"))
+            .and_then(|k| ImportKind::parse(&k))
+            .unwrap_or(ImportKind::Contacts)
+    };
     let error = move || query.with(|q| q.get("error"));
     view! {
         <Title text="Import · Pipeline"/>
@@ -96,7 +102,9 @@ fn mapping_form(p: Preview) -> impl IntoView {
                 move || {
                     leptos::task::spawn_local(async move {
                         if run.pending().get_untracked() {
-                            if let Ok(p) = super::api::import_progress(Some(upload_id.to_string())).await {
+                            if let Ok(p) =
+                                super::api::import_progress(Some(upload_id.to_string())).await
+                            {
                                 progress.set(p);
                             }
                         }

@@ -12,12 +12,17 @@ use leptos_router::hooks::use_params_map;
 use super::{
     EntryRow, OpportunityDetail, QuoteView, STALE, TaskRow,
     api::{
-        AddQuoteLine, CloseOpportunity, EditOpportunity, RemoveQuoteLine, SetTaskStatus, UpdateOpportunity, get_opportunity,
+        AddQuoteLine, CloseOpportunity, EditOpportunity, RemoveQuoteLine, SetTaskStatus,
+        UpdateOpportunity, get_opportunity,
     },
-    load_error_text, money, pages::status_badge, percent,
+    load_error_text, money,
+    pages::status_badge,
+    percent,
 };
 use crate::{
-    domain::entries::{Action, Outcome, Refusal, Status, allowed_targets, check_action, close_defaults, prefill},
+    domain::entries::{
+        Action, Outcome, Refusal, Status, allowed_targets, check_action, close_defaults, prefill,
+    },
     error::AppError,
     ui::{FieldMessage, FormMessage, action_error, invalid},
 };
@@ -31,7 +36,10 @@ where
 {
     let count = RwSignal::new(0usize);
     Effect::new(move |_| {
-        if matches!(action.value().get(), Some(Ok(_)) | Some(Err(AppError::Conflict(_)))) {
+        if matches!(
+            action.value().get(),
+            Some(Ok(_)) | Some(Err(AppError::Conflict(_)))
+        ) {
             count.update(|c| *c += 1);
         }
     });
@@ -80,19 +88,27 @@ pub fn OpportunityPage() -> impl IntoView {
     let changes = Memo::new(move |_| counters.iter().map(|c| c.get()).sum::<usize>());
     // A successful move or close closes its dialog.
     Effect::new(move |_| {
-        if matches!(actions.update.value().get(), Some(Ok(_))) || matches!(actions.close.value().get(), Some(Ok(_))) {
+        if matches!(actions.update.value().get(), Some(Ok(_)))
+            || matches!(actions.close.value().get(), Some(Ok(_)))
+        {
             actions.dialog.set(Dialog::None);
         }
     });
     // Blocking: the status (404) and the title are set before the page is sent.
-    let detail = Resource::new_blocking(move || (id.get(), changes.get()), |(id, _)| get_opportunity(Some(id)));
+    let detail = Resource::new_blocking(
+        move || (id.get(), changes.get()),
+        |(id, _)| get_opportunity(Some(id)),
+    );
     // Live: someone else's change to this opportunity shows at once, unless the user is in the
     // middle of something here (a dialog, a field): then a note offers the latest instead.
     let changed_by = RwSignal::new(None::<String>);
     let me = crate::layout::use_me();
     crate::live::on_live(move |event| match event {
         crate::live::LiveEvent::Change(c) if c.id.to_string() == id.get_untracked() => {
-            if c.by_id.is_some() && c.by_id == me.get_untracked().map(|u| u.id) && c.kind != crate::live::ChangeKind::Task {
+            if c.by_id.is_some()
+                && c.by_id == me.get_untracked().map(|u| u.id)
+                && c.kind != crate::live::ChangeKind::Task
+            {
                 return; // this tab's own change reloads through its action
             }
             if actions.dialog.get_untracked() != Dialog::None || crate::live::typing() {
@@ -137,16 +153,27 @@ fn card(d: OpportunityDetail, actions: Actions) -> AnyView {
     let detail = StoredValue::new(d.clone());
     let contact_href = format!("/contacts/{}", d.contact_id);
     let company = d.company_name.clone().unwrap_or_else(|| "—".into());
-    let closing = d.estimated_closing_date.map(|c| c.to_string()).unwrap_or_else(|| "—".into());
+    let closing = d
+        .estimated_closing_date
+        .map(|c| c.to_string())
+        .unwrap_or_else(|| "—".into());
     let closed_line = d.date_closed.map(|date| {
         let code = d.close_code.clone().unwrap_or_default();
-        format!("Closed {} on {date} ({code})", d.status.label().to_lowercase())
+        format!(
+            "Closed {} on {date} ({code})",
+            d.status.label().to_lowercase()
+        )
     });
     let can_change = d.can_change;
     let stale = move || {
-        [actions.update.value().get(), actions.close.value().get(), actions.edit.value().get(), actions.add_line.value().get()]
-            .into_iter()
-            .any(|v| matches!(v, Some(Err(AppError::Conflict(_)))))
+        [
+            actions.update.value().get(),
+            actions.close.value().get(),
+            actions.edit.value().get(),
+            actions.add_line.value().get(),
+        ]
+        .into_iter()
+        .any(|v| matches!(v, Some(Err(AppError::Conflict(_)))))
     };
     let update_error = action_error(actions.update);
     let close_error = action_error(actions.close);
@@ -215,7 +242,11 @@ fn card(d: OpportunityDetail, actions: Actions) -> AnyView {
 /// The cycle's stages as steps: done, current, to come.
 fn step_indicator(d: &OpportunityDetail) -> impl IntoView + use<> {
     let current = d.current_stage_id;
-    let current_number = d.stages.iter().find(|s| Some(s.id) == current).map(|s| s.number);
+    let current_number = d
+        .stages
+        .iter()
+        .find(|s| Some(s.id) == current)
+        .map(|s| s.number);
     let steps = d
         .stages
         .iter()
@@ -303,7 +334,12 @@ fn tasks_section(d: &OpportunityDetail, actions: Actions) -> impl IntoView + use
     let list = if d.tasks.is_empty() {
         view! { <p class="muted">"No tasks. Stages with an activity create them when the opportunity enters the stage."</p> }.into_any()
     } else {
-        let rows = d.tasks.iter().cloned().map(|t| task_item(t, today, actions, None)).collect_view();
+        let rows = d
+            .tasks
+            .iter()
+            .cloned()
+            .map(|t| task_item(t, today, actions, None))
+            .collect_view();
         view! { <ul class="task-list">{rows}</ul> }.into_any()
     };
     view! {
@@ -315,7 +351,12 @@ fn tasks_section(d: &OpportunityDetail, actions: Actions) -> impl IntoView + use
 }
 
 /// One task with its buttons; `context` (the opportunity, the contact) on the My tasks page.
-pub fn task_item(t: TaskRow, today: chrono::NaiveDate, actions_: impl TaskActions, context: Option<AnyView>) -> impl IntoView {
+pub fn task_item(
+    t: TaskRow,
+    today: chrono::NaiveDate,
+    actions_: impl TaskActions,
+    context: Option<AnyView>,
+) -> impl IntoView {
     let overdue = t.status == "open" && t.due_date < today;
     let status_label = match t.status.as_str() {
         "done" => "Done",
@@ -425,7 +466,13 @@ fn quote_section(d: &OpportunityDetail, actions: Actions) -> impl IntoView + use
     }
 }
 
-fn quote_table(q: QuoteView, id: i64, version: i32, can_change: bool, actions: Actions) -> impl IntoView {
+fn quote_table(
+    q: QuoteView,
+    id: i64,
+    version: i32,
+    can_change: bool,
+    actions: Actions,
+) -> impl IntoView {
     let rows = q
         .lines
         .into_iter()
@@ -539,13 +586,21 @@ fn Modal(title: &'static str, dialog: RwSignal<Dialog>, children: Children) -> i
 }
 
 #[component]
-fn UpdateDialog(detail: StoredValue<OpportunityDetail>, actions: Actions, error: Signal<Option<AppError>>) -> impl IntoView {
+fn UpdateDialog(
+    detail: StoredValue<OpportunityDetail>,
+    actions: Actions,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
     let d = detail.get_value();
     // The default: the natural next move (First, else Next, else the first one available).
     let preferred = [Action::First, Action::Next]
         .into_iter()
         .find(|a| check_action(&d.stages, &d.state, *a).is_ok())
-        .or_else(|| Action::ALL.into_iter().find(|a| check_action(&d.stages, &d.state, *a).is_ok()))
+        .or_else(|| {
+            Action::ALL
+                .into_iter()
+                .find(|a| check_action(&d.stages, &d.state, *a).is_ok())
+        })
         .unwrap_or(Action::Update);
     let action = RwSignal::new(preferred);
     let target = RwSignal::new(None::<i64>);
@@ -597,12 +652,21 @@ fn UpdateDialog(detail: StoredValue<OpportunityDetail>, actions: Actions, error:
 }
 
 /// The fields for one action, pre-filled as the server would default them.
-fn update_fields(detail: StoredValue<OpportunityDetail>, action: Action, target: RwSignal<Option<i64>>, error: Signal<Option<AppError>>) -> AnyView {
+fn update_fields(
+    detail: StoredValue<OpportunityDetail>,
+    action: Action,
+    target: RwSignal<Option<i64>>,
+    error: Signal<Option<AppError>>,
+) -> AnyView {
     let d = detail.get_value();
-    let candidates: Vec<(i64, String)> =
-        allowed_targets(&d.stages, &d.state, action).into_iter().map(|s| (s.id, format!("{} {}", s.number, s.name()))).collect();
+    let candidates: Vec<(i64, String)> = allowed_targets(&d.stages, &d.state, action)
+        .into_iter()
+        .map(|s| (s.id, format!("{} {}", s.number, s.name())))
+        .collect();
     let stage_field = if candidates.len() > 1 {
-        let current = prefill(&d.stages, &d.state, action, target.get_untracked(), d.today).ok().map(|p| p.target_stage_id);
+        let current = prefill(&d.stages, &d.state, action, target.get_untracked(), d.today)
+            .ok()
+            .map(|p| p.target_stage_id);
         view! {
             <div class="field field-wide">
                 <label for="update-target">"Stage"</label>
@@ -617,8 +681,14 @@ fn update_fields(detail: StoredValue<OpportunityDetail>, action: Action, target:
         }
         .into_any()
     } else {
-        let label = candidates.first().map(|(_, l)| l.clone()).unwrap_or_default();
-        let id = candidates.first().map(|(id, _)| id.to_string()).unwrap_or_default();
+        let label = candidates
+            .first()
+            .map(|(_, l)| l.clone())
+            .unwrap_or_default();
+        let id = candidates
+            .first()
+            .map(|(id, _)| id.to_string())
+            .unwrap_or_default();
         view! {
             <input type="hidden" name="target_stage" value=id/>
             <p class="field-wide update-target">"Stage: "<strong>{label}</strong></p>
@@ -632,10 +702,22 @@ fn update_fields(detail: StoredValue<OpportunityDetail>, action: Action, target:
             return view! { {stage_field_placeholder()} }.into_any();
         };
         // First has no previous entry: it starts from what was typed at creation.
-        let value = p.estimated_value.or((!d.estimated_value.is_zero()).then_some(d.estimated_value)).map(|v| v.to_string()).unwrap_or_default();
-        let closing = p.estimated_closing_date.or(d.estimated_closing_date).map(|c| c.to_string()).unwrap_or_default();
+        let value = p
+            .estimated_value
+            .or((!d.estimated_value.is_zero()).then_some(d.estimated_value))
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        let closing = p
+            .estimated_closing_date
+            .or(d.estimated_closing_date)
+            .map(|c| c.to_string())
+            .unwrap_or_default();
         let stage_chances = p.chances.normalize().to_string();
-        let quote_hint = d.quote.as_ref().filter(|q| !q.lines.is_empty()).map(|q| format!("Quote {} total: {}", q.no, money(q.total)));
+        let quote_hint = d
+            .quote
+            .as_ref()
+            .filter(|q| !q.lines.is_empty())
+            .map(|q| format!("Quote {} total: {}", q.no, money(q.total)));
         let has_open_tasks = d.tasks.iter().any(|t| t.status == "open");
         view! {
             <p class="field-wide muted">"Will be recorded as "<strong>{p.action_taken.label()}</strong>"."</p>
@@ -688,15 +770,27 @@ fn stage_field_placeholder() -> impl IntoView {
 // ---- Close dialog ----------------------------------------------------------------------------
 
 #[component]
-fn CloseDialog(detail: StoredValue<OpportunityDetail>, actions: Actions, error: Signal<Option<AppError>>) -> impl IntoView {
+fn CloseDialog(
+    detail: StoredValue<OpportunityDetail>,
+    actions: Actions,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
     let d = detail.get_value();
     let outcome = RwSignal::new(Outcome::Won);
     let defaults = close_defaults(&d.state, d.today);
     let (id, version) = (d.id.to_string(), d.version.to_string());
     let codes = StoredValue::new(d.close_codes.clone());
     let has_open_tasks = d.tasks.iter().any(|t| t.status == "open");
-    let amount = if defaults.amount_won.is_zero() { String::new() } else { defaults.amount_won.to_string() };
-    let amount_hint = if d.state.has_quote { "The quote's total." } else { "The estimated value." };
+    let amount = if defaults.amount_won.is_zero() {
+        String::new()
+    } else {
+        defaults.amount_won.to_string()
+    };
+    let amount_hint = if d.state.has_quote {
+        "The quote's total."
+    } else {
+        "The estimated value."
+    };
     view! {
         <Modal title="Close opportunity" dialog=actions.dialog>
             <ActionForm action=actions.close attr:class="form-grid close-form">

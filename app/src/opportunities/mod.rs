@@ -12,8 +12,8 @@ pub mod ops;
 mod pages;
 pub mod statistics;
 
-use chrono::NaiveDate;
 pub use card::{OpportunityPage, task_item};
+use chrono::NaiveDate;
 pub use pages::{NewOpportunityPage, OpportunitiesPage, mini_row as pages_row};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -77,9 +77,14 @@ pub fn status_as_str(status: Status) -> &'static str {
 }
 
 pub fn parse_status(s: &str) -> Option<Status> {
-    [Status::NotStarted, Status::InProgress, Status::Won, Status::Lost]
-        .into_iter()
-        .find(|status| status_as_str(*status) == s.trim())
+    [
+        Status::NotStarted,
+        Status::InProgress,
+        Status::Won,
+        Status::Lost,
+    ]
+    .into_iter()
+    .find(|status| status_as_str(*status) == s.trim())
 }
 
 pub fn action_taken_as_str(action: ActionTaken) -> &'static str {
@@ -95,7 +100,9 @@ pub fn action_taken_as_str(action: ActionTaken) -> &'static str {
 }
 
 pub fn parse_action_taken(s: &str) -> Option<ActionTaken> {
-    ActionTaken::ALL.into_iter().find(|a| action_taken_as_str(*a) == s)
+    ActionTaken::ALL
+        .into_iter()
+        .find(|a| action_taken_as_str(*a) == s)
 }
 
 /// 1234.5 -> "1,234.50": amounts are shown with two decimals and thousands separators.
@@ -104,7 +111,11 @@ pub fn money(value: Decimal) -> String {
     let text = format!("{:.2}", value.abs());
     let (whole, cents) = text.split_once('.').unwrap_or((&text, "00"));
     let whole = crate::contacts::thousands(whole.parse::<i64>().unwrap_or(0));
-    let sign = if value.is_sign_negative() && !value.is_zero() { "-" } else { "" };
+    let sign = if value.is_sign_negative() && !value.is_zero() {
+        "-"
+    } else {
+        ""
+    };
     format!("{sign}{whole}.{cents}")
 }
 
@@ -234,18 +245,28 @@ impl MoreFilters {
             closed_to: date("closed_to"),
             created_from: date("created_from"),
             created_to: date("created_to"),
-            reached: get("reached").and_then(|n| n.trim().parse().ok()).filter(|n: &i32| *n > 0),
+            reached: get("reached")
+                .and_then(|n| n.trim().parse().ok())
+                .filter(|n: &i32| *n > 0),
             left_stage: id_param(get("left_stage").as_deref()),
         }
     }
 
     fn dates(&self) -> [Option<NaiveDate>; 4] {
-        [self.closed_from, self.closed_to, self.created_from, self.created_to]
+        [
+            self.closed_from,
+            self.closed_to,
+            self.created_from,
+            self.created_to,
+        ]
     }
 
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
-        let mut parts: Vec<(&'static str, String)> =
-            Self::DATES.into_iter().zip(self.dates()).filter_map(|(name, d)| Some((name, d?.to_string()))).collect();
+        let mut parts: Vec<(&'static str, String)> = Self::DATES
+            .into_iter()
+            .zip(self.dates())
+            .filter_map(|(name, d)| Some((name, d?.to_string())))
+            .collect();
         if let Some(n) = self.reached {
             parts.push(("reached", n.to_string()));
         }
@@ -267,7 +288,12 @@ impl MoreFilters {
             range("closed", self.closed_from, self.closed_to),
             range("created", self.created_from, self.created_to),
             self.reached.map(|n| format!("reached stage {n} or later")),
-            self.left_stage.map(|id| format!("left stage {}", stage_name(id).unwrap_or_else(|| id.to_string()))),
+            self.left_stage.map(|id| {
+                format!(
+                    "left stage {}",
+                    stage_name(id).unwrap_or_else(|| id.to_string())
+                )
+            }),
         ]
         .into_iter()
         .flatten()
@@ -325,8 +351,16 @@ impl ListQuery {
     /// Reads the list's parameters by name (as in the address).
     pub fn parse(get: impl Fn(&str) -> Option<String>) -> Self {
         Self {
-            search: get("q").unwrap_or_default().trim().chars().take(MAX_SEARCH).collect(),
-            status: get("status").as_deref().and_then(StatusFilter::parse).unwrap_or_default(),
+            search: get("q")
+                .unwrap_or_default()
+                .trim()
+                .chars()
+                .take(MAX_SEARCH)
+                .collect(),
+            status: get("status")
+                .as_deref()
+                .and_then(StatusFilter::parse)
+                .unwrap_or_default(),
             cycle: id_param(get("cycle").as_deref()),
             stage: id_param(get("stage").as_deref()),
             salesperson: id_param(get("salesperson").as_deref()),
@@ -335,9 +369,15 @@ impl ListQuery {
             closing_from: date_param(get("from").as_deref()),
             closing_to: date_param(get("to").as_deref()),
             more: MoreFilters::parse(&get),
-            sort: get("sort").as_deref().and_then(SortKey::parse).unwrap_or_default(),
+            sort: get("sort")
+                .as_deref()
+                .and_then(SortKey::parse)
+                .unwrap_or_default(),
             descending: get("dir").as_deref().map(str::trim) == Some("desc"),
-            page: get("page").and_then(|p| p.trim().parse::<i64>().ok()).unwrap_or(1).clamp(1, 1_000_000),
+            page: get("page")
+                .and_then(|p| p.trim().parse::<i64>().ok())
+                .unwrap_or(1)
+                .clamp(1, 1_000_000),
         }
     }
 
@@ -355,7 +395,12 @@ impl ListQuery {
         if self.status != StatusFilter::Open {
             parts.push(("status", self.status.as_str().to_owned()));
         }
-        let ids = [("cycle", self.cycle), ("stage", self.stage), ("salesperson", self.salesperson), ("team", self.team)];
+        let ids = [
+            ("cycle", self.cycle),
+            ("stage", self.stage),
+            ("salesperson", self.salesperson),
+            ("team", self.team),
+        ];
         for (name, id) in ids {
             if let Some(id) = id {
                 parts.push((name, id.to_string()));
@@ -385,7 +430,11 @@ impl ListQuery {
 
     /// The whole query as one string for the server function (`a=1&b=2`).
     pub fn encoded(&self) -> String {
-        self.pairs().into_iter().map(|(k, v)| format!("{k}={}", url_encode(&v))).collect::<Vec<_>>().join("&")
+        self.pairs()
+            .into_iter()
+            .map(|(k, v)| format!("{k}={}", url_encode(&v)))
+            .collect::<Vec<_>>()
+            .join("&")
     }
 
     /// Reads what [`ListQuery::encoded`] wrote.
@@ -395,7 +444,12 @@ impl ListQuery {
             .filter_map(|pair| pair.split_once('='))
             .map(|(k, v)| (k.to_owned(), url_decode(v)))
             .collect();
-        Self::parse(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+        Self::parse(|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
     }
 
     pub fn href(&self) -> String {
@@ -406,16 +460,29 @@ impl ListQuery {
     }
 
     pub fn with_page(&self, page: i64) -> Self {
-        Self { page, ..self.clone() }
+        Self {
+            page,
+            ..self.clone()
+        }
     }
 
     pub fn sorted_by(&self, key: SortKey) -> Self {
         let descending = self.sort == key && !self.descending;
-        Self { sort: key, descending, page: 1, ..self.clone() }
+        Self {
+            sort: key,
+            descending,
+            page: 1,
+            ..self.clone()
+        }
     }
 
     pub fn is_filtered(&self) -> bool {
-        let default = Self { page: self.page, sort: self.sort, descending: self.descending, ..Self::default() };
+        let default = Self {
+            page: self.page,
+            sort: self.sort,
+            descending: self.descending,
+            ..Self::default()
+        };
         *self != default
     }
 }
@@ -593,7 +660,9 @@ pub struct Saved {
 /// The message of a failed load, for a page that shows no form.
 pub fn load_error_text(e: &AppError) -> String {
     match e {
-        AppError::NotFound => "This opportunity does not exist or you do not have access to it.".into(),
+        AppError::NotFound => {
+            "This opportunity does not exist or you do not have access to it.".into()
+        }
         other => other.to_string(),
     }
 }
@@ -607,7 +676,13 @@ mod tests {
 
     #[test]
     fn money_has_two_decimals_and_thousands() {
-        let cases = [("0", "0.00"), ("1234.5", "1,234.50"), ("1234567.891", "1,234,567.89"), ("0.005", "0.01"), ("-12.5", "-12.50")];
+        let cases = [
+            ("0", "0.00"),
+            ("1234.5", "1,234.50"),
+            ("1234567.891", "1,234,567.89"),
+            ("0.005", "0.01"),
+            ("-12.5", "-12.50"),
+        ];
         for (value, shown) in cases {
             assert_eq!(money(value.parse().unwrap()), shown, "{value}");
         }
@@ -639,12 +714,32 @@ mod tests {
         };
         assert_eq!(ListQuery::decode(&query.encoded()), query);
         assert_eq!(ListQuery::default().with_page(1).href(), "/opportunities");
-        assert!(!ListQuery { page: 1, ..Default::default() }.is_filtered());
+        assert!(
+            !ListQuery {
+                page: 1,
+                ..Default::default()
+            }
+            .is_filtered()
+        );
         assert!(query.is_filtered());
-        assert!(ListQuery { more: MoreFilters { reached: Some(1), ..Default::default() }, ..Default::default() }.is_filtered());
+        assert!(
+            ListQuery {
+                more: MoreFilters {
+                    reached: Some(1),
+                    ..Default::default()
+                },
+                ..Default::default()
+            }
+            .is_filtered()
+        );
         assert_eq!(
-            query.more.describe(|id| (id == 9).then(|| "Proposal".to_owned())).as_deref(),
-            Some("closed 2026-02-01 – 2026-02-28 · created on or after 2025-01-01 · reached stage 3 or later · left stage Proposal")
+            query
+                .more
+                .describe(|id| (id == 9).then(|| "Proposal".to_owned()))
+                .as_deref(),
+            Some(
+                "closed 2026-02-01 – 2026-02-28 · created on or after 2025-01-01 · reached stage 3 or later · left stage Proposal"
+            )
         );
         assert_eq!(MoreFilters::default().describe(|_| None), None);
         // Nonsense in the address is dropped, not an error.
@@ -654,7 +749,8 @@ mod tests {
 
     #[test]
     fn a_hand_edited_address_falls_back_to_defaults() {
-        let query = ListQuery::decode("status=bogus&cycle=-1&from=2026-13-01&page=0&sort=zzz&q=%E2%82%AC");
+        let query =
+            ListQuery::decode("status=bogus&cycle=-1&from=2026-13-01&page=0&sort=zzz&q=%E2%82%AC");
         assert_eq!(query.status, StatusFilter::Open);
         assert_eq!(query.cycle, None);
         assert_eq!(query.closing_from, None);

@@ -15,16 +15,18 @@ use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
 
 use super::{
-    Choice, CloseCodeChoice, ContactChoice, EntryRow, FilterOptions, ListQuery, NewOptions, OpportunityDetail,
-    OpportunityList, OpportunityListItem, PAGE_SIZE, Priority, QuoteLineRow, QuoteView, STALE, Saved, TaskRow, action_taken_as_str, last_page, parse_action_taken, parse_status, status_as_str,
+    Choice, CloseCodeChoice, ContactChoice, EntryRow, FilterOptions, ListQuery, NewOptions,
+    OpportunityDetail, OpportunityList, OpportunityListItem, PAGE_SIZE, Priority, QuoteLineRow,
+    QuoteView, STALE, Saved, TaskRow, action_taken_as_str, last_page, parse_action_taken,
+    parse_status, status_as_str,
 };
 use crate::{
     auth::access::{Viewer, record_denied},
     domain::{
         date_formula::DateFormula,
         entries::{
-            Action, ActiveEntry, CloseRequest, OpportunityState, Outcome, ProbabilityMethod, Refusal, StageRule,
-            Status, UpdatePlan, UpdateRequest, plan_close, plan_update,
+            Action, ActiveEntry, CloseRequest, OpportunityState, Outcome, ProbabilityMethod,
+            Refusal, StageRule, Status, UpdatePlan, UpdateRequest, plan_close, plan_update,
         },
         quotes::{self, QuoteLine},
         setup as rules,
@@ -38,7 +40,6 @@ pub fn refused(refusal: Refusal) -> AppError {
     AppError::field(refusal.field().unwrap_or("form"), refusal.to_string())
 }
 
-
 fn method(code: &str) -> ProbabilityMethod {
     rules::parse_method(code).unwrap_or_default()
 }
@@ -50,8 +51,14 @@ fn status(code: &str) -> Status {
 
 // ---- List ------------------------------------------------------------------------------------
 
-pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<OpportunityList, AppError> {
-    Ok(list_window(pool, viewer, query, Window::Page(query.page)).await?.0)
+pub async fn list(
+    pool: &PgPool,
+    viewer: &Viewer,
+    query: &ListQuery,
+) -> Result<OpportunityList, AppError> {
+    Ok(list_window(pool, viewer, query, Window::Page(query.page))
+        .await?
+        .0)
 }
 
 /// A slice of the list: a page number (the UI) or the rows after a cursor (the API, stable while
@@ -59,7 +66,10 @@ pub async fn list(pool: &PgPool, viewer: &Viewer, query: &ListQuery) -> Result<O
 #[derive(Clone, Debug)]
 pub enum Window {
     Page(i64),
-    After { after: Option<ListCursor>, limit: i64 },
+    After {
+        after: Option<ListCursor>,
+        limit: i64,
+    },
 }
 
 /// Where a list slice ended: the last row's sort key and id (keyset paging).
@@ -82,7 +92,9 @@ pub async fn list_window(
     let status_filter = query.status.as_str();
     let priority = query.priority.map(Priority::as_str);
     let pattern = crate::contacts::ops::contains_pattern(&query.search);
-    let mut tx = pool.begin_with("begin isolation level repeatable read, read only").await?;
+    let mut tx = pool
+        .begin_with("begin isolation level repeatable read, read only")
+        .await?;
     let totals = sqlx::query!(
         r#"select count(*) as "n!", coalesce(sum(o.estimated_value), 0) as "estimated!",
                   coalesce(sum(o.calculated_value), 0) as "calculated!"
@@ -216,7 +228,13 @@ pub async fn list_window(
         _ => None,
     };
     let items = rows.into_iter().map(ListRow::item).collect();
-    let list = OpportunityList { items, total: totals.n, page, sum_estimated: totals.estimated, sum_calculated: totals.calculated };
+    let list = OpportunityList {
+        items,
+        total: totals.n,
+        page,
+        sum_estimated: totals.estimated,
+        sum_calculated: totals.calculated,
+    };
     Ok((list, next))
 }
 
@@ -250,7 +268,9 @@ impl ListRow {
             contact_name: self.contact_name,
             salesperson_name: self.salesperson_name,
             cycle_code: self.cycle_code,
-            stage: self.stage_no.map(|no| stage_label(no, self.stage_description.as_deref().unwrap_or_default())),
+            stage: self
+                .stage_no
+                .map(|no| stage_label(no, self.stage_description.as_deref().unwrap_or_default())),
             status: status(&self.status),
             priority: Priority::from_db(&self.priority),
             estimated_value: self.estimated_value,
@@ -274,7 +294,10 @@ pub async fn filter_options(pool: &PgPool, viewer: &Viewer) -> Result<FilterOpti
         .fetch_all(pool)
         .await?
         .into_iter()
-        .map(|c| Choice { id: c.id, label: c.code })
+        .map(|c| Choice {
+            id: c.id,
+            label: c.code,
+        })
         .collect();
     let stages = sqlx::query!(
         "select s.id, s.stage, s.description, c.code from sales_cycle_stages s join sales_cycles c on c.id = s.cycle_id
@@ -306,19 +329,32 @@ pub async fn filter_options(pool: &PgPool, viewer: &Viewer) -> Result<FilterOpti
     .into_iter()
     .map(|t| Choice { id: t.id, label: t.name })
     .collect();
-    Ok(FilterOptions { cycles, stages, salespeople, teams })
+    Ok(FilterOptions {
+        cycles,
+        stages,
+        salespeople,
+        teams,
+    })
 }
 
 // ---- Card ------------------------------------------------------------------------------------
 
 /// Answers 404 for an opportunity the viewer may not read, recording the attempt when it exists.
 async fn not_found(pool: &PgPool, viewer: &Viewer, id: i64, what: &str) -> AppError {
-    let exists = sqlx::query_scalar!(r#"select exists (select 1 from opportunities where id = $1) as "e!""#, id)
-        .fetch_one(pool)
-        .await
-        .unwrap_or(false);
+    let exists = sqlx::query_scalar!(
+        r#"select exists (select 1 from opportunities where id = $1) as "e!""#,
+        id
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap_or(false);
     if exists {
-        record_denied(pool, &viewer.user, &format!("opportunities: {what} of opportunity {id} outside the read scope")).await;
+        record_denied(
+            pool,
+            &viewer.user,
+            &format!("opportunities: {what} of opportunity {id} outside the read scope"),
+        )
+        .await;
     }
     AppError::NotFound
 }
@@ -345,7 +381,9 @@ pub async fn stages(conn: &mut PgConnection, cycle_id: i64) -> Result<Vec<StageR
             allow_skip: s.allow_skip,
             quote_required: s.quote_required,
             // Stored formulas were validated on entry; one that no longer parses counts as none.
-            date_formula: DateFormula::parse(&s.date_formula).ok().filter(|f| !f.is_empty()),
+            date_formula: DateFormula::parse(&s.date_formula)
+                .ok()
+                .filter(|f| !f.is_empty()),
             activity_code: s.activity_code,
         })
         .collect())
@@ -370,7 +408,10 @@ async fn active_entry(conn: &mut PgConnection, id: i64) -> Result<Option<ActiveE
     }))
 }
 
-async fn quote(conn: &mut PgConnection, opportunity_id: i64) -> Result<Option<(i64, QuoteView)>, AppError> {
+async fn quote(
+    conn: &mut PgConnection,
+    opportunity_id: i64,
+) -> Result<Option<(i64, QuoteView)>, AppError> {
     let Some(q) = sqlx::query!(r#"select id, no, quote_date as "quote_date: chrono::NaiveDate" from quotes where opportunity_id = $1"#, opportunity_id)
         .fetch_optional(&mut *conn)
         .await?
@@ -386,21 +427,55 @@ async fn quote(conn: &mut PgConnection, opportunity_id: i64) -> Result<Option<(i
     .await?
     .into_iter()
     .map(|l| {
-        let line = QuoteLine { description: l.description, quantity: l.quantity, unit_price: l.unit_price, discount: l.discount_pct };
-        QuoteLineRow { id: l.id, line_no: l.line_no, amount: line.amount(), line }
+        let line = QuoteLine {
+            description: l.description,
+            quantity: l.quantity,
+            unit_price: l.unit_price,
+            discount: l.discount_pct,
+        };
+        QuoteLineRow {
+            id: l.id,
+            line_no: l.line_no,
+            amount: line.amount(),
+            line,
+        }
     })
     .collect();
     let total = lines.iter().map(|l| l.amount).sum();
-    Ok(Some((q.id, QuoteView { no: q.no, date: q.quote_date, lines, total })))
+    Ok(Some((
+        q.id,
+        QuoteView {
+            no: q.no,
+            date: q.quote_date,
+            lines,
+            total,
+        },
+    )))
 }
 
 /// A quote counts for the rules once it has a line: an empty quote is no offer.
-fn state_of(closed: bool, cycle_blocked: bool, quote: Option<&QuoteView>, active: Option<ActiveEntry>) -> OpportunityState {
+fn state_of(
+    closed: bool,
+    cycle_blocked: bool,
+    quote: Option<&QuoteView>,
+    active: Option<ActiveEntry>,
+) -> OpportunityState {
     let quote = quote.filter(|q| !q.lines.is_empty());
-    OpportunityState { closed, cycle_blocked, has_quote: quote.is_some(), quote_total: quote.map(|q| q.total), active }
+    OpportunityState {
+        closed,
+        cycle_blocked,
+        has_quote: quote.is_some(),
+        quote_total: quote.map(|q| q.total),
+        active,
+    }
 }
 
-pub async fn get(pool: &PgPool, viewer: &Viewer, id: i64, today: NaiveDate) -> Result<OpportunityDetail, AppError> {
+pub async fn get(
+    pool: &PgPool,
+    viewer: &Viewer,
+    id: i64,
+    today: NaiveDate,
+) -> Result<OpportunityDetail, AppError> {
     let mut conn = pool.acquire().await?;
     let Some(o) = sqlx::query!(
         r#"select o.id, o.no, o.description, o.contact_id, ct.name as contact_name, co.name as "company_name?",
@@ -484,12 +559,18 @@ pub async fn get(pool: &PgPool, viewer: &Viewer, id: i64, today: NaiveDate) -> R
         version: t.version,
     })
     .collect();
-    let close_codes = sqlx::query!("select code, description, outcome from close_codes order by outcome desc, code")
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|c| CloseCodeChoice { code: c.code, description: c.description, won: c.outcome == "won" })
-        .collect();
+    let close_codes = sqlx::query!(
+        "select code, description, outcome from close_codes order by outcome desc, code"
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|c| CloseCodeChoice {
+        code: c.code,
+        description: c.description,
+        won: c.outcome == "won",
+    })
+    .collect();
     let end = o.date_closed.unwrap_or(today);
     Ok(OpportunityDetail {
         id: o.id,
@@ -528,7 +609,11 @@ pub async fn get(pool: &PgPool, viewer: &Viewer, id: i64, today: NaiveDate) -> R
 }
 
 /// The opportunities of a contact (as the person, or as their company), for the contact card.
-pub async fn of_contact(pool: &PgPool, viewer: &Viewer, contact_id: i64) -> Result<Vec<OpportunityListItem>, AppError> {
+pub async fn of_contact(
+    pool: &PgPool,
+    viewer: &Viewer,
+    contact_id: i64,
+) -> Result<Vec<OpportunityListItem>, AppError> {
     let rows = sqlx::query_as!(
         ListRow,
         r#"select o.id, o.no, o.description, o.contact_id, ct.name as contact_name, sp.name as salesperson_name,
@@ -587,13 +672,27 @@ fn optional_id(text: &str) -> Option<i64> {
     text.trim().parse().ok()
 }
 
-pub async fn new_options(pool: &PgPool, viewer: &Viewer, contact_id: Option<i64>, today: NaiveDate) -> Result<NewOptions, AppError> {
-    let cycles = sqlx::query!("select id, code, description from sales_cycles where not blocked order by code")
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|c| Choice { id: c.id, label: if c.description.is_empty() { c.code } else { format!("{} – {}", c.code, c.description) } })
-        .collect();
+pub async fn new_options(
+    pool: &PgPool,
+    viewer: &Viewer,
+    contact_id: Option<i64>,
+    today: NaiveDate,
+) -> Result<NewOptions, AppError> {
+    let cycles = sqlx::query!(
+        "select id, code, description from sales_cycles where not blocked order by code"
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|c| Choice {
+        id: c.id,
+        label: if c.description.is_empty() {
+            c.code
+        } else {
+            format!("{} – {}", c.code, c.description)
+        },
+    })
+    .collect();
     let salespeople: Vec<Choice> = sqlx::query!(
         "select id, name, code from salespeople where not blocked and ($1::bigint[] is null or id = any($1))
          order by lower(name), code",
@@ -605,7 +704,10 @@ pub async fn new_options(pool: &PgPool, viewer: &Viewer, contact_id: Option<i64>
     .map(|s| Choice { id: s.id, label: format!("{} ({})", s.name, s.code) })
     .collect();
     let contact = match contact_id {
-        Some(id) => contacts(pool, viewer, "", Some(id)).await?.into_iter().find(|c| c.id == id),
+        Some(id) => contacts(pool, viewer, "", Some(id))
+            .await?
+            .into_iter()
+            .find(|c| c.id == id),
         None => None,
     };
     let assignable = |id: i64| salespeople.iter().any(|s| s.id == id);
@@ -614,11 +716,22 @@ pub async fn new_options(pool: &PgPool, viewer: &Viewer, contact_id: Option<i64>
         .and_then(|c| c.salesperson_id)
         .filter(|id| assignable(*id))
         .or(viewer.user.salesperson_id.filter(|id| assignable(*id)));
-    Ok(NewOptions { cycles, salespeople, default_salesperson, contact, today })
+    Ok(NewOptions {
+        cycles,
+        salespeople,
+        default_salesperson,
+        contact,
+        today,
+    })
 }
 
 /// The contact picker: readable contacts whose name contains `q` (at most 20), plus `include`.
-pub async fn contacts(pool: &PgPool, viewer: &Viewer, q: &str, include: Option<i64>) -> Result<Vec<ContactChoice>, AppError> {
+pub async fn contacts(
+    pool: &PgPool,
+    viewer: &Viewer,
+    q: &str,
+    include: Option<i64>,
+) -> Result<Vec<ContactChoice>, AppError> {
     let rows = sqlx::query!(
         r#"select c.id, c.no, c.name, co.name as "company?", c.salesperson_id
            from contacts c left join contacts co on co.id = c.company_id
@@ -647,40 +760,76 @@ pub async fn contacts(pool: &PgPool, viewer: &Viewer, q: &str, include: Option<i
 
 /// Creates the opportunity (and, if asked, activates the first stage in the same transaction).
 /// Answers the new id.
-pub async fn create(pool: &PgPool, viewer: &Viewer, form: &NewOpportunityForm, today: NaiveDate) -> Result<i64, AppError> {
+pub async fn create(
+    pool: &PgPool,
+    viewer: &Viewer,
+    form: &NewOpportunityForm,
+    today: NaiveDate,
+) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
     let id = create_in(&mut tx, viewer, form, today).await?;
     tx.commit().await?;
-    tracing::info!(opportunity = id, user = viewer.user.id, "opportunity created");
+    tracing::info!(
+        opportunity = id,
+        user = viewer.user.id,
+        "opportunity created"
+    );
     Ok(id)
 }
 
 /// [`create`] inside the caller's transaction (a CSV import creates every row in one).
-pub async fn create_in(tx: &mut PgConnection, viewer: &Viewer, form: &NewOpportunityForm, today: NaiveDate) -> Result<i64, AppError> {
+pub async fn create_in(
+    tx: &mut PgConnection,
+    viewer: &Viewer,
+    form: &NewOpportunityForm,
+    today: NaiveDate,
+) -> Result<i64, AppError> {
     let mut errors = FieldErrors::default();
-    let description = rules::description(&form.description, true).map_err(|m| errors.add("description", m)).ok();
+    let description = rules::description(&form.description, true)
+        .map_err(|m| errors.add("description", m))
+        .ok();
     let contact_id = optional_id(&form.contact_id);
     errors.check(contact_id.is_some(), "contact_id", "Choose a contact.");
     let salesperson_id = optional_id(&form.salesperson_id);
-    errors.check(salesperson_id.is_some(), "salesperson_id", "Choose a salesperson.");
+    errors.check(
+        salesperson_id.is_some(),
+        "salesperson_id",
+        "Choose a salesperson.",
+    );
     let cycle_id = optional_id(&form.cycle_id);
     errors.check(cycle_id.is_some(), "cycle_id", "Choose a sales cycle.");
-    let creation_date = optional_date(&form.creation_date, "creation_date", &mut errors).unwrap_or(today);
+    let creation_date =
+        optional_date(&form.creation_date, "creation_date", &mut errors).unwrap_or(today);
     let priority = match form.priority.trim() {
         "" => Some(Priority::Normal),
         p => Priority::parse(p),
     };
-    errors.check(priority.is_some(), "priority", "Choose Low, Normal or High.");
+    errors.check(
+        priority.is_some(),
+        "priority",
+        "Choose Low, Normal or High.",
+    );
     let estimated_value = match form.estimated_value.trim() {
         "" => Some(Decimal::ZERO),
-        text => quotes::amount(text, false).map_err(|m| errors.add("estimated_value", m)).ok(),
+        text => quotes::amount(text, false)
+            .map_err(|m| errors.add("estimated_value", m))
+            .ok(),
     };
-    let chances = rules::percent(&form.chances).map_err(|m| errors.add("chances", m)).ok();
-    let closing_date = optional_date(&form.estimated_closing_date, "estimated_closing_date", &mut errors);
+    let chances = rules::percent(&form.chances)
+        .map_err(|m| errors.add("chances", m))
+        .ok();
+    let closing_date = optional_date(
+        &form.estimated_closing_date,
+        "estimated_closing_date",
+        &mut errors,
+    );
     if let Some(closing) = closing_date
         && closing < creation_date
     {
-        errors.add("estimated_closing_date", "The estimated closing date cannot be before the creation date.");
+        errors.add(
+            "estimated_closing_date",
+            "The estimated closing date cannot be before the creation date.",
+        );
     }
 
     // The contact must be readable; its company is recorded with the opportunity.
@@ -697,18 +846,31 @@ pub async fn create_in(tx: &mut PgConnection, viewer: &Viewer, form: &NewOpportu
         None => None,
     };
     if contact_id.is_some() && contact.is_none() {
-        errors.add("contact_id", "That contact does not exist or you do not have access to it.");
+        errors.add(
+            "contact_id",
+            "That contact does not exist or you do not have access to it.",
+        );
     }
     if let Some(id) = salesperson_id {
-        let salesperson = sqlx::query!("select name, blocked from salespeople where id = $1 for share", id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let salesperson = sqlx::query!(
+            "select name, blocked from salespeople where id = $1 for share",
+            id
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
         match salesperson {
-            Some(s) if viewer.write.allows(Some(id)) && s.blocked => {
-                errors.add("salesperson_id", format!("{} is blocked and cannot be given new opportunities.", s.name))
-            }
+            Some(s) if viewer.write.allows(Some(id)) && s.blocked => errors.add(
+                "salesperson_id",
+                format!(
+                    "{} is blocked and cannot be given new opportunities.",
+                    s.name
+                ),
+            ),
             Some(_) if viewer.write.allows(Some(id)) => {}
-            _ => errors.add("salesperson_id", "You cannot give opportunities to that salesperson."),
+            _ => errors.add(
+                "salesperson_id",
+                "You cannot give opportunities to that salesperson.",
+            ),
         }
     }
     let cycle = match cycle_id {
@@ -718,13 +880,31 @@ pub async fn create_in(tx: &mut PgConnection, viewer: &Viewer, form: &NewOpportu
         None => None,
     };
     match &cycle {
-        Some(c) if c.blocked => errors.add("cycle_id", format!("The sales cycle {} is blocked: choose another.", c.code)),
+        Some(c) if c.blocked => errors.add(
+            "cycle_id",
+            format!("The sales cycle {} is blocked: choose another.", c.code),
+        ),
         None if cycle_id.is_some() => errors.add("cycle_id", "That sales cycle does not exist."),
         _ => {}
     }
     errors.finish()?;
-    let (Some(description), Some(contact), Some(salesperson_id), Some(cycle), Some(priority), Some(estimated_value), Some(chances)) =
-        (description, contact, salesperson_id, cycle, priority, estimated_value, chances)
+    let (
+        Some(description),
+        Some(contact),
+        Some(salesperson_id),
+        Some(cycle),
+        Some(priority),
+        Some(estimated_value),
+        Some(chances),
+    ) = (
+        description,
+        contact,
+        salesperson_id,
+        cycle,
+        priority,
+        estimated_value,
+        chances,
+    )
     else {
         return Err(AppError::field("form", "Please check the form."));
     };
@@ -751,7 +931,10 @@ pub async fn create_in(tx: &mut PgConnection, viewer: &Viewer, form: &NewOpportu
 
     if form.activate_first_stage {
         let stages = stages(&mut *tx, cycle.id).await?;
-        let state = OpportunityState { cycle_blocked: cycle.blocked, ..Default::default() };
+        let state = OpportunityState {
+            cycle_blocked: cycle.blocked,
+            ..Default::default()
+        };
         let request = UpdateRequest {
             action: Action::First,
             target_stage_id: None,
@@ -760,8 +943,20 @@ pub async fn create_in(tx: &mut PgConnection, viewer: &Viewer, form: &NewOpportu
             chances: (!chances.is_zero()).then_some(chances),
             estimated_closing_date: closing_date,
         };
-        let plan = plan_update(&stages, method(&cycle.probability_method), &state, &request, today).map_err(refused)?;
-        let target = Change { id: row.id, version: row.version, salesperson_id, contact_id: contact.id };
+        let plan = plan_update(
+            &stages,
+            method(&cycle.probability_method),
+            &state,
+            &request,
+            today,
+        )
+        .map_err(refused)?;
+        let target = Change {
+            id: row.id,
+            version: row.version,
+            salesperson_id,
+            contact_id: contact.id,
+        };
         write_plan(&mut *tx, viewer, &target, &plan, None, false).await?;
     }
     live::notify(&mut *tx, row.id, ChangeKind::Created, viewer.user.id).await?;
@@ -790,7 +985,14 @@ struct Change {
 }
 
 /// Locks the opportunity for a change by `viewer` that was prepared from `version`.
-async fn lock(tx: &mut PgConnection, pool: &PgPool, viewer: &Viewer, id: i64, version: i32, what: &str) -> Result<Locked, AppError> {
+async fn lock(
+    tx: &mut PgConnection,
+    pool: &PgPool,
+    viewer: &Viewer,
+    id: i64,
+    version: i32,
+    what: &str,
+) -> Result<Locked, AppError> {
     let Some(o) = sqlx::query!(
         r#"select o.id, o.version, o.salesperson_id, o.contact_id, o.cycle_id, o.closed, o.estimated_value,
                 o.estimated_closing_date as "estimated_closing_date: chrono::NaiveDate", c.blocked as cycle_blocked,
@@ -807,7 +1009,12 @@ async fn lock(tx: &mut PgConnection, pool: &PgPool, viewer: &Viewer, id: i64, ve
         return Err(not_found(pool, viewer, id, what).await);
     };
     if !viewer.write.allows(Some(o.salesperson_id)) {
-        record_denied(pool, &viewer.user, &format!("opportunities: {what} of opportunity {id} outside the write scope")).await;
+        record_denied(
+            pool,
+            &viewer.user,
+            &format!("opportunities: {what} of opportunity {id} outside the write scope"),
+        )
+        .await;
         return Err(AppError::Forbidden);
     }
     if o.closed {
@@ -819,7 +1026,12 @@ async fn lock(tx: &mut PgConnection, pool: &PgPool, viewer: &Viewer, id: i64, ve
     let active = active_entry(tx, id).await?;
     let quote = quote(tx, id).await?.map(|(_, q)| q);
     Ok(Locked {
-        change: Change { id, version: o.version, salesperson_id: o.salesperson_id, contact_id: o.contact_id },
+        change: Change {
+            id,
+            version: o.version,
+            salesperson_id: o.salesperson_id,
+            contact_id: o.contact_id,
+        },
         cycle_id: o.cycle_id,
         method: method(&o.probability_method),
         state: state_of(o.closed, o.cycle_blocked, quote.as_ref(), active),
@@ -841,7 +1053,10 @@ pub async fn update(
     today: NaiveDate,
 ) -> Result<Saved, AppError> {
     if board_rank.is_some_and(|r| !crate::domain::rank::is_valid(r)) {
-        return Err(AppError::field("rank", "The position on the board could not be read. Reload the board."));
+        return Err(AppError::field(
+            "rank",
+            "The position on the board could not be read. Reload the board.",
+        ));
     }
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, pool, viewer, id, version, "update").await?;
@@ -849,14 +1064,33 @@ pub async fn update(
     let mut request = request.clone();
     if locked.state.active.is_none() {
         // First starts from the estimate typed at creation unless the user gives another.
-        request.estimated_value = request.estimated_value.or((!locked.estimated_value.is_zero()).then_some(locked.estimated_value));
-        request.estimated_closing_date = request.estimated_closing_date.or(locked.estimated_closing_date);
+        request.estimated_value = request
+            .estimated_value
+            .or((!locked.estimated_value.is_zero()).then_some(locked.estimated_value));
+        request.estimated_closing_date = request
+            .estimated_closing_date
+            .or(locked.estimated_closing_date);
     }
-    let plan = plan_update(&stages, locked.method, &locked.state, &request, today).map_err(refused)?;
-    let version = write_plan(&mut tx, viewer, &locked.change, &plan, None, cancel_open_tasks).await?;
+    let plan =
+        plan_update(&stages, locked.method, &locked.state, &request, today).map_err(refused)?;
+    let version = write_plan(
+        &mut tx,
+        viewer,
+        &locked.change,
+        &plan,
+        None,
+        cancel_open_tasks,
+    )
+    .await?;
     // A card dropped on the board lands where it was dropped in its new column.
     if let Some(rank) = board_rank {
-        sqlx::query!("update opportunities set board_rank = $2 where id = $1", id, rank).execute(&mut *tx).await?;
+        sqlx::query!(
+            "update opportunities set board_rank = $2 where id = $1",
+            id,
+            rank
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     live::notify(&mut tx, id, ChangeKind::Updated, viewer.user.id).await?;
     crate::failpoint!("move-before-commit");
@@ -876,16 +1110,30 @@ pub struct CloseInput {
 }
 
 /// Closes the opportunity as won or lost: the final entry.
-pub async fn close(pool: &PgPool, viewer: &Viewer, id: i64, version: i32, input: &CloseInput, today: NaiveDate) -> Result<Saved, AppError> {
+pub async fn close(
+    pool: &PgPool,
+    viewer: &Viewer,
+    id: i64,
+    version: i32,
+    input: &CloseInput,
+    today: NaiveDate,
+) -> Result<Saved, AppError> {
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, pool, viewer, id, version, "close").await?;
     let code = input.close_code.trim().to_uppercase();
     let close_code = match code.as_str() {
         "" => None,
-        code => sqlx::query!("select id, outcome from close_codes where code = $1", code).fetch_optional(&mut *tx).await?,
+        code => {
+            sqlx::query!("select id, outcome from close_codes where code = $1", code)
+                .fetch_optional(&mut *tx)
+                .await?
+        }
     };
     if !code.is_empty() && close_code.is_none() {
-        return Err(AppError::field("close_code", "That close code does not exist."));
+        return Err(AppError::field(
+            "close_code",
+            "That close code does not exist.",
+        ));
     }
     let request = CloseRequest {
         outcome: input.outcome,
@@ -899,7 +1147,15 @@ pub async fn close(pool: &PgPool, viewer: &Viewer, id: i64, version: i32, input:
         amount_won: input.amount_won,
     };
     let plan = plan_close(&locked.state, &request, today).map_err(refused)?;
-    let version = write_plan(&mut tx, viewer, &locked.change, &plan, close_code.map(|c| c.id), input.cancel_open_tasks).await?;
+    let version = write_plan(
+        &mut tx,
+        viewer,
+        &locked.change,
+        &plan,
+        close_code.map(|c| c.id),
+        input.cancel_open_tasks,
+    )
+    .await?;
     live::notify(&mut tx, id, ChangeKind::Closed, viewer.user.id).await?;
     crate::failpoint!("move-before-commit");
     tx.commit().await?;
@@ -1000,7 +1256,13 @@ async fn write_plan(
 
 /// The activity's steps become tasks for the salesperson, due by each step's date formula from
 /// the date the stage was entered.
-async fn create_tasks(tx: &mut PgConnection, change: &Change, activity: &str, stage_id: i64, entered: NaiveDate) -> Result<(), AppError> {
+async fn create_tasks(
+    tx: &mut PgConnection,
+    change: &Change,
+    activity: &str,
+    stage_id: i64,
+    entered: NaiveDate,
+) -> Result<(), AppError> {
     let steps = sqlx::query!(
         "select st.kind, st.description, st.priority, st.date_formula
          from activity_steps st join activities a on a.id = st.activity_id
@@ -1010,7 +1272,9 @@ async fn create_tasks(tx: &mut PgConnection, change: &Change, activity: &str, st
     .fetch_all(&mut *tx)
     .await?;
     for step in steps {
-        let due = DateFormula::parse(&step.date_formula).map(|f| f.apply(entered)).unwrap_or(entered);
+        let due = DateFormula::parse(&step.date_formula)
+            .map(|f| f.apply(entered))
+            .unwrap_or(entered);
         let task = sqlx::query_scalar!(
             "insert into tasks (kind, description, priority, due_date, salesperson_id, contact_id, opportunity_id, stage_id)
              values ($1, $2, $3, $4, $5, $6, $7, $8) returning id",
@@ -1033,11 +1297,24 @@ async fn create_tasks(tx: &mut PgConnection, change: &Change, activity: &str, st
 // ---- Edit and quote --------------------------------------------------------------------------
 
 /// Changes the description and priority (the figures change through entries only).
-pub async fn edit(pool: &PgPool, viewer: &Viewer, id: i64, version: i32, description: &str, priority: &str) -> Result<Saved, AppError> {
+pub async fn edit(
+    pool: &PgPool,
+    viewer: &Viewer,
+    id: i64,
+    version: i32,
+    description: &str,
+    priority: &str,
+) -> Result<Saved, AppError> {
     let mut errors = FieldErrors::default();
-    let description = rules::description(description, true).map_err(|m| errors.add("description", m)).ok();
+    let description = rules::description(description, true)
+        .map_err(|m| errors.add("description", m))
+        .ok();
     let priority = Priority::parse(priority);
-    errors.check(priority.is_some(), "priority", "Choose Low, Normal or High.");
+    errors.check(
+        priority.is_some(),
+        "priority",
+        "Choose Low, Normal or High.",
+    );
     errors.finish()?;
     let (Some(description), Some(priority)) = (description, priority) else {
         return Err(AppError::field("form", "Please check the form."));
@@ -1102,7 +1379,13 @@ pub async fn add_quote_line(
     Ok(Saved { id, version })
 }
 
-pub async fn remove_quote_line(pool: &PgPool, viewer: &Viewer, id: i64, version: i32, line_id: i64) -> Result<Saved, AppError> {
+pub async fn remove_quote_line(
+    pool: &PgPool,
+    viewer: &Viewer,
+    id: i64,
+    version: i32,
+    line_id: i64,
+) -> Result<Saved, AppError> {
     let mut tx = pool.begin().await?;
     lock(&mut tx, pool, viewer, id, version, "quote").await?;
     let done = sqlx::query!(
@@ -1122,16 +1405,25 @@ pub async fn remove_quote_line(pool: &PgPool, viewer: &Viewer, id: i64, version:
 }
 
 async fn bump(tx: &mut PgConnection, id: i64) -> Result<i32, AppError> {
-    Ok(sqlx::query_scalar!("update opportunities set version = version + 1 where id = $1 returning version", id)
-        .fetch_one(tx)
-        .await?)
+    Ok(sqlx::query_scalar!(
+        "update opportunities set version = version + 1 where id = $1 returning version",
+        id
+    )
+    .fetch_one(tx)
+    .await?)
 }
 
 // ---- Tasks -----------------------------------------------------------------------------------
 
 /// Sets a task's status (done, open again, cancelled). Tasks of a closed opportunity can still
 /// be completed: the work may happen after the deal.
-pub async fn set_task_status(pool: &PgPool, viewer: &Viewer, task_id: i64, version: i32, status: &str) -> Result<(), AppError> {
+pub async fn set_task_status(
+    pool: &PgPool,
+    viewer: &Viewer,
+    task_id: i64,
+    version: i32,
+    status: &str,
+) -> Result<(), AppError> {
     if !matches!(status, "open" | "done" | "cancelled") {
         return Err(AppError::field("status", "Choose done, open or cancelled."));
     }
@@ -1146,7 +1438,12 @@ pub async fn set_task_status(pool: &PgPool, viewer: &Viewer, task_id: i64, versi
         return Err(AppError::NotFound);
     };
     if !viewer.write.allows(Some(task.salesperson_id)) {
-        record_denied(pool, &viewer.user, &format!("tasks: status of task {task_id} outside the write scope")).await;
+        record_denied(
+            pool,
+            &viewer.user,
+            &format!("tasks: status of task {task_id} outside the write scope"),
+        )
+        .await;
         return Err(AppError::Forbidden);
     }
     let mut tx = pool.begin().await?;
@@ -1159,7 +1456,9 @@ pub async fn set_task_status(pool: &PgPool, viewer: &Viewer, task_id: i64, versi
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(AppError::Conflict("This task was changed by someone else. Reload to see the latest version.".into()));
+        return Err(AppError::Conflict(
+            "This task was changed by someone else. Reload to see the latest version.".into(),
+        ));
     }
     if let Some(opportunity) = task.opportunity_id {
         live::notify(&mut tx, opportunity, ChangeKind::Task, viewer.user.id).await?;
@@ -1219,26 +1518,56 @@ pub async fn references(
     )
     .fetch_optional(pool)
     .await?;
-    errors.check(contact_id.is_some(), "contact_no", "No contact with this number in your access.");
-    let cycle_id = sqlx::query_scalar!("select id from sales_cycles where code = $1", cycle_code.trim().to_uppercase())
-        .fetch_optional(pool)
-        .await?;
-    errors.check(cycle_id.is_some(), "sales_cycle", "No sales cycle with this code.");
+    errors.check(
+        contact_id.is_some(),
+        "contact_no",
+        "No contact with this number in your access.",
+    );
+    let cycle_id = sqlx::query_scalar!(
+        "select id from sales_cycles where code = $1",
+        cycle_code.trim().to_uppercase()
+    )
+    .fetch_optional(pool)
+    .await?;
+    errors.check(
+        cycle_id.is_some(),
+        "sales_cycle",
+        "No sales cycle with this code.",
+    );
     let salesperson_id = match salesperson_code.map(str::trim).filter(|c| !c.is_empty()) {
         Some(code) => {
-            let id = sqlx::query_scalar!("select id from salespeople where code = $1", code.to_uppercase()).fetch_optional(pool).await?;
-            errors.check(id.is_some(), "salesperson_code", "No salesperson with this code.");
+            let id = sqlx::query_scalar!(
+                "select id from salespeople where code = $1",
+                code.to_uppercase()
+            )
+            .fetch_optional(pool)
+            .await?;
+            errors.check(
+                id.is_some(),
+                "salesperson_code",
+                "No salesperson with this code.",
+            );
             id
         }
         None => None,
     };
     errors.finish()?;
-    let (Some(contact_id), Some(cycle_id)) = (contact_id, cycle_id) else { return Err(AppError::NotFound) };
+    let (Some(contact_id), Some(cycle_id)) = (contact_id, cycle_id) else {
+        return Err(AppError::NotFound);
+    };
     let salesperson_id = match salesperson_id {
         Some(id) => Some(id),
-        None => new_options(pool, viewer, Some(contact_id), today).await?.default_salesperson,
+        None => {
+            new_options(pool, viewer, Some(contact_id), today)
+                .await?
+                .default_salesperson
+        }
     };
-    Ok(References { contact_id, salesperson_id, cycle_id })
+    Ok(References {
+        contact_id,
+        salesperson_id,
+        cycle_id,
+    })
 }
 
 /// A sales cycle with its stages as the rules see them (the API's `/sales-cycles`).
@@ -1251,7 +1580,10 @@ pub struct CycleWithStages {
 }
 
 /// Every sales cycle (all roles may read the setup), or the one with `code`.
-pub async fn cycles_with_stages(pool: &PgPool, code: Option<&str>) -> Result<Vec<CycleWithStages>, AppError> {
+pub async fn cycles_with_stages(
+    pool: &PgPool,
+    code: Option<&str>,
+) -> Result<Vec<CycleWithStages>, AppError> {
     let mut conn = pool.acquire().await?;
     let cycles = sqlx::query!(
         "select id, code, description, probability_method, blocked from sales_cycles

@@ -6,8 +6,12 @@ use leptos_meta::Title;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use super::{
-    Choice, FilterOptions, ListQuery, NewOptions, OpportunityList, OpportunityListItem, Priority, SortKey, StatusFilter,
-    api::{CreateOpportunity, list_filter_options, list_opportunities, new_opportunity_options, search_contacts},
+    Choice, FilterOptions, ListQuery, NewOptions, OpportunityList, OpportunityListItem, Priority,
+    SortKey, StatusFilter,
+    api::{
+        CreateOpportunity, list_filter_options, list_opportunities, new_opportunity_options,
+        search_contacts,
+    },
     money, percent,
 };
 use crate::{
@@ -32,7 +36,10 @@ pub fn status_badge(status: Status) -> impl IntoView {
 pub fn OpportunitiesPage() -> impl IntoView {
     let query_map = use_query_map();
     let query = Memo::new(move |_| query_map.with(ListQuery::from_map));
-    let list = Resource::new(move || query.get(), |q| list_opportunities(Some(q.encoded())));
+    let list = Resource::new(
+        move || query.get(),
+        |q| list_opportunities(Some(q.encoded())),
+    );
     let options = Resource::new(|| (), |_| list_filter_options());
     // Live: anyone's change may change the list or its totals.
     crate::live::refetch_on_live(|_| true, move || list.refetch());
@@ -65,7 +72,14 @@ pub fn OpportunitiesPage() -> impl IntoView {
     }
 }
 
-fn choice_select(id: &'static str, name: &'static str, label: &'static str, all: &'static str, choices: Vec<Choice>, selected: Option<i64>) -> impl IntoView {
+fn choice_select(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    all: &'static str,
+    choices: Vec<Choice>,
+    selected: Option<i64>,
+) -> impl IntoView {
     view! {
         <div class="field">
             <label for=id>{label}</label>
@@ -80,19 +94,35 @@ fn choice_select(id: &'static str, name: &'static str, label: &'static str, all:
 }
 
 fn filters(options: FilterOptions, query: ListQuery) -> impl IntoView {
-    let from = query.closing_from.map(|d| d.to_string()).unwrap_or_default();
+    let from = query
+        .closing_from
+        .map(|d| d.to_string())
+        .unwrap_or_default();
     let to = query.closing_to.map(|d| d.to_string()).unwrap_or_default();
     let stages = options.stages.clone();
-    let more = query.more.describe(|id| stages.iter().find(|c| c.id == id).map(|c| c.label.clone())).map(|text| {
-        let without = ListQuery { more: Default::default(), page: 1, ..query.clone() }.href();
-        view! {
-            <p class="more-filters" data-testid="more-filters">
-                "Also filtered: " {text} " " <a href=without>"Remove"</a>
-            </p>
-        }
-    });
+    let more = query
+        .more
+        .describe(|id| stages.iter().find(|c| c.id == id).map(|c| c.label.clone()))
+        .map(|text| {
+            let without = ListQuery {
+                more: Default::default(),
+                page: 1,
+                ..query.clone()
+            }
+            .href();
+            view! {
+                <p class="more-filters" data-testid="more-filters">
+                    "Also filtered: " {text} " " <a href=without>"Remove"</a>
+                </p>
+            }
+        });
     // Kept through "Apply": they have no control of their own.
-    let hidden = query.more.pairs().into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view();
+    let hidden = query
+        .more
+        .pairs()
+        .into_iter()
+        .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
+        .collect_view();
     view! {
         {more}
         <Form method="get" action="/opportunities" attr:class="opportunity-filters card" attr:role="search" attr:aria-label="Filter opportunities">
@@ -156,7 +186,11 @@ fn filters(options: FilterOptions, query: ListQuery) -> impl IntoView {
 
 fn opportunity_list(list: OpportunityList, query: ListQuery) -> AnyView {
     if list.total == 0 {
-        let message = if query.is_filtered() { "No opportunities match these filters." } else { "No open opportunities yet." };
+        let message = if query.is_filtered() {
+            "No opportunities match these filters."
+        } else {
+            "No open opportunities yet."
+        };
         return view! {
             <section class="card empty-state" role="status">
                 <p>{message}</p>
@@ -168,7 +202,11 @@ fn opportunity_list(list: OpportunityList, query: ListQuery) -> AnyView {
     let count = format!(
         "{} {}",
         crate::contacts::thousands(list.total),
-        if list.total == 1 { "opportunity" } else { "opportunities" }
+        if list.total == 1 {
+            "opportunity"
+        } else {
+            "opportunities"
+        }
     );
     let previous = (list.page > 1).then(|| query.with_page(list.page - 1).href());
     let next = (list.page < list.last_page()).then(|| query.with_page(list.page + 1).href());
@@ -204,14 +242,21 @@ fn opportunity_list(list: OpportunityList, query: ListQuery) -> AnyView {
 }
 
 fn sort_header(label: &'static str, key: SortKey, query: &ListQuery) -> impl IntoView + use<> {
-    crate::ui::sort_header(label, (query.sort == key).then_some(query.descending), query.sorted_by(key).href())
+    crate::ui::sort_header(
+        label,
+        (query.sort == key).then_some(query.descending),
+        query.sorted_by(key).href(),
+    )
 }
 
 pub fn opportunity_row(o: OpportunityListItem) -> impl IntoView {
     let href = format!("/opportunities/{}", o.id);
     let contact_href = format!("/contacts/{}", o.contact_id);
     let stage = o.stage.unwrap_or_else(|| "—".into());
-    let closing = o.estimated_closing_date.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
+    let closing = o
+        .estimated_closing_date
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "—".into());
     view! {
         <tr>
             <td data-label="No."><a href=href.clone()>{o.no}</a></td>
@@ -295,7 +340,11 @@ fn NewFields(options: NewOptions, error: Signal<Option<AppError>>) -> impl IntoV
         let id = event_target_value(&ev).parse::<i64>().ok();
         chosen.set(id);
         // The salesperson follows the contact's, as in Business Central.
-        let owner = contact_options.with_untracked(|list| list.iter().find(|c| Some(c.id) == id).and_then(|c| c.salesperson_id));
+        let owner = contact_options.with_untracked(|list| {
+            list.iter()
+                .find(|c| Some(c.id) == id)
+                .and_then(|c| c.salesperson_id)
+        });
         if let Some(owner) = owner.filter(|o| assignable.contains(o)) {
             salesperson.set(Some(owner));
         }

@@ -30,7 +30,10 @@ pub struct Figures {
 impl Figures {
     /// Won / (won + lost) by count, in %; `None` when nothing was closed in the period.
     pub fn win_rate_by_count(&self) -> Option<Decimal> {
-        win_rate(Decimal::from(self.won_count), Decimal::from(self.lost_count))
+        win_rate(
+            Decimal::from(self.won_count),
+            Decimal::from(self.lost_count),
+        )
     }
 
     /// Won / (won + lost) by value, in %.
@@ -62,7 +65,10 @@ pub struct Statistics {
 
 /// The default period: the current year up to today.
 pub fn default_period(today: NaiveDate) -> (NaiveDate, NaiveDate) {
-    (NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today), today)
+    (
+        NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
+        today,
+    )
 }
 
 #[cfg(feature = "ssr")]
@@ -74,7 +80,12 @@ pub mod ops {
     use crate::{auth::access::Viewer, error::AppError};
 
     /// Salespeople and teams in the viewer's read scope, with the opportunities they own.
-    pub async fn statistics(pool: &PgPool, viewer: &Viewer, from: NaiveDate, to: NaiveDate) -> Result<Statistics, AppError> {
+    pub async fn statistics(
+        pool: &PgPool,
+        viewer: &Viewer,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Statistics, AppError> {
         statistics_of(pool, viewer, from, to, None, None).await
     }
 
@@ -149,36 +160,59 @@ pub mod ops {
         .await?;
         let mut teams: Vec<Figures> = Vec::new();
         for m in &members {
-            let Some(person) = people.iter().find(|p| p.id == m.salesperson_id) else { continue };
+            let Some(person) = people.iter().find(|p| p.id == m.salesperson_id) else {
+                continue;
+            };
             match teams.last_mut() {
                 Some(t) if t.id == m.id => t.add(person),
                 _ => {
-                    let mut t = Figures { id: m.id, name: m.name.clone(), ..Figures::default() };
+                    let mut t = Figures {
+                        id: m.id,
+                        name: m.name.clone(),
+                        ..Figures::default()
+                    };
                     t.add(person);
                     teams.push(t);
                 }
             }
         }
         let salespeople = match team {
-            Some(_) => people.into_iter().filter(|p| members.iter().any(|m| m.salesperson_id == p.id)).collect(),
+            Some(_) => people
+                .into_iter()
+                .filter(|p| members.iter().any(|m| m.salesperson_id == p.id))
+                .collect(),
             None => people,
         };
-        Ok(Statistics { from, to, salespeople, teams })
+        Ok(Statistics {
+            from,
+            to,
+            salespeople,
+            teams,
+        })
     }
 }
 
 #[server(endpoint = "opportunities/statistics")]
-pub async fn get_statistics(from: Option<String>, to: Option<String>) -> Result<Statistics, AppError> {
-    let viewer = crate::auth::access::require_viewer().await.map_err(AppError::respond)?;
+pub async fn get_statistics(
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<Statistics, AppError> {
+    let viewer = crate::auth::access::require_viewer()
+        .await
+        .map_err(AppError::respond)?;
     let today = crate::opportunities::api::read::today();
     let (default_from, default_to) = default_period(today);
     let date = crate::opportunities::api::read::date;
     let from = date(from.as_deref(), "from")?.unwrap_or(default_from);
     let to = date(to.as_deref(), "to")?.unwrap_or(default_to);
     if to < from {
-        return Err(AppError::field("to", "The end of the period cannot be before its start.").respond());
+        return Err(
+            AppError::field("to", "The end of the period cannot be before its start.").respond(),
+        );
     }
-    ops::statistics(&crate::state::pool()?, &viewer, from, to).await.map_err(AppError::respond)
+    ops::statistics(&crate::state::pool()?, &viewer, from, to)
+        .await
+        .map_err(AppError::respond)
 }
 
 #[component]
@@ -217,7 +251,11 @@ fn rate(value: Option<Decimal>) -> String {
     value.map(percent).unwrap_or_else(|| "—".into())
 }
 
-fn figures_table(title: &'static str, heading_id: &'static str, rows: Vec<Figures>) -> impl IntoView {
+fn figures_table(
+    title: &'static str,
+    heading_id: &'static str,
+    rows: Vec<Figures>,
+) -> impl IntoView {
     let body = if rows.is_empty() {
         view! { <p class="muted">"Nothing to show."</p> }.into_any()
     } else {
@@ -276,11 +314,27 @@ mod tests {
 
     #[test]
     fn win_rates_by_count_and_by_value() {
-        let cases = [("3", "1", Some("75.00")), ("0", "2", Some("0.00")), ("2", "0", Some("100.00")), ("1", "2", Some("33.33")), ("0", "0", None)];
+        let cases = [
+            ("3", "1", Some("75.00")),
+            ("0", "2", Some("0.00")),
+            ("2", "0", Some("100.00")),
+            ("1", "2", Some("33.33")),
+            ("0", "0", None),
+        ];
         for (won, lost, expected) in cases {
-            assert_eq!(win_rate(d(won), d(lost)), expected.map(d), "{won} won, {lost} lost");
+            assert_eq!(
+                win_rate(d(won), d(lost)),
+                expected.map(d),
+                "{won} won, {lost} lost"
+            );
         }
-        let f = Figures { won_count: 1, won_value: d("3000"), lost_count: 3, lost_value: d("1000"), ..Default::default() };
+        let f = Figures {
+            won_count: 1,
+            won_value: d("3000"),
+            lost_count: 3,
+            lost_value: d("1000"),
+            ..Default::default()
+        };
         assert_eq!(f.win_rate_by_count(), Some(d("25.00")));
         assert_eq!(f.win_rate_by_value(), Some(d("75.00")));
     }
@@ -288,6 +342,9 @@ mod tests {
     #[test]
     fn the_default_period_is_the_year_so_far() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
-        assert_eq!(default_period(today), (NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), today));
+        assert_eq!(
+            default_period(today),
+            (NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), today)
+        );
     }
 }

@@ -17,11 +17,12 @@ use crate::{
     auth::Role,
     error::AppError,
     setup::SetupTabs,
-    ui::{FieldMessage, FormMessage, Forbidden, action_error, invalid},
+    ui::{FieldMessage, Forbidden, FormMessage, action_error, invalid},
 };
 use api::{
-    AddTeamManager, AddTeamMember, CreateSalesperson, CreateTeam, DeleteSalesperson, DeleteTeam, RemoveTeamManager,
-    RemoveTeamMember, SetSalespersonBlocked, UpdateSalesperson, UpdateTeam, list_salespeople, list_teams,
+    AddTeamManager, AddTeamMember, CreateSalesperson, CreateTeam, DeleteSalesperson, DeleteTeam,
+    RemoveTeamManager, RemoveTeamMember, SetSalespersonBlocked, UpdateSalesperson, UpdateTeam,
+    list_salespeople, list_teams,
 };
 
 const SALESPEOPLE_PATH: &str = "/setup/salespeople";
@@ -94,12 +95,22 @@ type Outcome = Option<Result<String, AppError>>;
 /// Follows an action: when it finishes, reloads the page's data — unless the form was refused
 /// for bad input, so that what the user typed stays in place next to the messages — and puts the
 /// outcome in the message bar (errors only when the form does not show them itself).
-fn follow<S>(action: ServerAction<S>, reload: RwSignal<u32>, outcome: RwSignal<Outcome>, errors_in_bar: bool)
-where
-    S: leptos::server_fn::ServerFn<Output = String, Error = AppError> + Clone + Send + Sync + 'static,
+fn follow<S>(
+    action: ServerAction<S>,
+    reload: RwSignal<u32>,
+    outcome: RwSignal<Outcome>,
+    errors_in_bar: bool,
+) where
+    S: leptos::server_fn::ServerFn<Output = String, Error = AppError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
 {
     Effect::new(move |_| {
-        let Some(result) = action.value().get() else { return };
+        let Some(result) = action.value().get() else {
+            return;
+        };
         if !matches!(result, Err(AppError::Validation(_))) {
             reload.update(|n| *n += 1);
         }
@@ -168,7 +179,12 @@ pub fn SalespeoplePage() -> impl IntoView {
     // The edit panel is addressed by the URL (`?edit=<id>`), so "Edit" is a plain link that works
     // before the app is interactive, and the browser's Back button closes the panel.
     let query = use_query_map();
-    let editing = Memo::new(move |_| query.read().get("edit").and_then(|id| id.parse::<i64>().ok()));
+    let editing = Memo::new(move |_| {
+        query
+            .read()
+            .get("edit")
+            .and_then(|id| id.parse::<i64>().ok())
+    });
     let navigate = use_navigate();
     let close_after_save = navigate.clone();
     Effect::new(move |_| {
@@ -273,7 +289,11 @@ fn salespeople_view(
 
 fn salesperson_row(s: SalespersonRow, set_blocked: ServerAction<SetSalespersonBlocked>) -> AnyView {
     let who = format!("{} ({})", s.name, s.code);
-    let (verb, next) = if s.blocked { ("Unblock", "false") } else { ("Block", "true") };
+    let (verb, next) = if s.blocked {
+        ("Unblock", "false")
+    } else {
+        ("Block", "true")
+    };
     let email = (!s.email.is_empty()).then(|| {
         let href = format!("mailto:{}", s.email);
         view! { <a href=href>{s.email.clone()}</a> }
@@ -282,7 +302,11 @@ fn salesperson_row(s: SalespersonRow, set_blocked: ServerAction<SetSalespersonBl
         let href = format!("tel:{}", s.phone.replace(' ', ""));
         view! { <a href=href>{s.phone.clone()}</a> }
     });
-    let teams = if s.teams.is_empty() { "—".to_owned() } else { s.teams.join(", ") };
+    let teams = if s.teams.is_empty() {
+        "—".to_owned()
+    } else {
+        s.teams.join(", ")
+    };
     let edit_href = format!("{SALESPEOPLE_PATH}?edit={}", s.id);
     let edit_label = format!("Edit {who}");
     let toggle_label = format!("{verb} {who}");
@@ -322,7 +346,10 @@ fn SalespersonInputs(
     #[prop(into)] error: Signal<Option<AppError>>,
     #[prop(optional)] values: Option<SalespersonRow>,
 ) -> impl IntoView {
-    let commission = values.as_ref().map(|v| rules::format_pct(v.commission)).unwrap_or_default();
+    let commission = values
+        .as_ref()
+        .map(|v| rules::format_pct(v.commission))
+        .unwrap_or_default();
     let v = values.unwrap_or_default();
     let id = move |field: &str| format!("{prefix}-{field}");
     view! {
@@ -471,7 +498,10 @@ fn teams_view(o: TeamsOverview, create: ServerAction<CreateTeam>, actions: TeamA
         (0, _) => None,
         (1, 0) => Some("1 team.".to_owned()),
         (n, 0) => Some(format!("{n} teams.")),
-        (n, 1) => Some(format!("{n} {} — 1 without a manager.", if n == 1 { "team" } else { "teams" })),
+        (n, 1) => Some(format!(
+            "{n} {} — 1 without a manager.",
+            if n == 1 { "team" } else { "teams" }
+        )),
         (n, w) => Some(format!("{n} teams — {w} without a manager.")),
     };
     let cards = if o.teams.is_empty() {
@@ -481,7 +511,11 @@ fn teams_view(o: TeamsOverview, create: ServerAction<CreateTeam>, actions: TeamA
             </section>
         })
     } else {
-        let TeamsOverview { teams, salespeople, manager_candidates } = o;
+        let TeamsOverview {
+            teams,
+            salespeople,
+            manager_candidates,
+        } = o;
         Either::Right(
             teams
                 .into_iter()
@@ -528,15 +562,26 @@ fn teams_view(o: TeamsOverview, create: ServerAction<CreateTeam>, actions: TeamA
 /// One team: its members and managers with add and remove, and (folded away) rename and delete.
 /// Every value a form uses is computed before the `view!`, since form children are closures that
 /// must own what they show.
-fn team_card(t: TeamCard, salespeople: &[TeamMember], candidates: &[TeamManager], a: TeamActions) -> AnyView {
+fn team_card(
+    t: TeamCard,
+    salespeople: &[TeamMember],
+    candidates: &[TeamManager],
+    a: TeamActions,
+) -> AnyView {
     let heading = format!("team-{}-heading", t.id);
     let labelled_by = heading.clone();
     let team_id = t.id.to_string();
     let code = t.code.clone();
-    let free_salespeople: Vec<TeamMember> =
-        salespeople.iter().filter(|s| !t.members.iter().any(|m| m.id == s.id)).cloned().collect();
-    let free_managers: Vec<TeamManager> =
-        candidates.iter().filter(|u| !t.managers.iter().any(|m| m.id == u.id)).cloned().collect();
+    let free_salespeople: Vec<TeamMember> = salespeople
+        .iter()
+        .filter(|s| !t.members.iter().any(|m| m.id == s.id))
+        .cloned()
+        .collect();
+    let free_managers: Vec<TeamManager> = candidates
+        .iter()
+        .filter(|u| !t.managers.iter().any(|m| m.id == u.id))
+        .cloned()
+        .collect();
     let no_salespeople = salespeople.is_empty();
 
     let members = if t.members.is_empty() {
@@ -576,7 +621,11 @@ fn team_card(t: TeamCard, salespeople: &[TeamMember], candidates: &[TeamManager]
     } else {
         let select_id = format!("team-{}-new-member", t.id);
         let label_for = select_id.clone();
-        let (team_id, for_team, button) = (team_id.clone(), format!(" for {code}"), format!("Add member to {code}"));
+        let (team_id, for_team, button) = (
+            team_id.clone(),
+            format!(" for {code}"),
+            format!("Add member to {code}"),
+        );
         Either::Right(view! {
             <ActionForm action=a.add_member attr:class="add-form">
                 <input type="hidden" name="team_id" value=team_id/>
@@ -635,7 +684,11 @@ fn team_card(t: TeamCard, salespeople: &[TeamMember], candidates: &[TeamManager]
     } else {
         let select_id = format!("team-{}-new-manager", t.id);
         let label_for = select_id.clone();
-        let (team_id, for_team, button) = (team_id.clone(), format!(" for {code}"), format!("Add manager to {code}"));
+        let (team_id, for_team, button) = (
+            team_id.clone(),
+            format!(" for {code}"),
+            format!("Add manager to {code}"),
+        );
         Either::Right(view! {
             <ActionForm action=a.add_manager attr:class="add-form">
                 <input type="hidden" name="team_id" value=team_id/>

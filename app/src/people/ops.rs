@@ -16,15 +16,20 @@ use crate::{
 
 /// A hidden id or version from our own page; anything else is a forged or stale form.
 pub fn hidden_number<T: std::str::FromStr>(value: &str) -> Result<T, AppError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| AppError::field("form", "The form could not be read. Reload the page and try again."))
+    value.trim().parse().map_err(|_| {
+        AppError::field(
+            "form",
+            "The form could not be read. Reload the page and try again.",
+        )
+    })
 }
 
 /// The id chosen in a select; empty means nothing was chosen.
 pub fn chosen_id(value: &str, field: &str, prompt: &str) -> Result<i64, AppError> {
-    value.trim().parse().map_err(|_| AppError::field(field, prompt))
+    value
+        .trim()
+        .parse()
+        .map_err(|_| AppError::field(field, prompt))
 }
 
 /// A `true`/`false` hidden field.
@@ -41,7 +46,10 @@ fn write_error(e: sqlx::Error, code: &str) -> AppError {
         let constraint = db.constraint().unwrap_or_default();
         match db.code().as_deref() {
             Some("23505") if constraint == "salespeople_code_key" => {
-                return AppError::field("code", format!("A salesperson with code {code} already exists."));
+                return AppError::field(
+                    "code",
+                    format!("A salesperson with code {code} already exists."),
+                );
             }
             Some("23505") if constraint == "teams_code_key" => {
                 return AppError::field("code", format!("A team with code {code} already exists."));
@@ -49,10 +57,16 @@ fn write_error(e: sqlx::Error, code: &str) -> AppError {
             Some("23514") => {
                 let field = ["code", "name", "email", "phone", "commission"]
                     .into_iter()
-                    .find(|f| constraint.ends_with(&format!("_{f}_check")) || constraint.ends_with(&format!("_{f}_pct_check")))
+                    .find(|f| {
+                        constraint.ends_with(&format!("_{f}_check"))
+                            || constraint.ends_with(&format!("_{f}_pct_check"))
+                    })
                     .unwrap_or("form");
                 tracing::warn!(constraint, "check violation the form rules let through");
-                return AppError::field(field, "This value cannot be stored. Use letters, digits and punctuation only.");
+                return AppError::field(
+                    field,
+                    "This value cannot be stored. Use letters, digits and punctuation only.",
+                );
             }
             _ => {}
         }
@@ -95,7 +109,11 @@ pub async fn list_salespeople(pool: &PgPool) -> Result<SalespeopleOverview, AppE
     Ok(SalespeopleOverview { salespeople })
 }
 
-pub async fn create_salesperson(pool: &PgPool, admin: &User, s: SalespersonFields) -> Result<String, AppError> {
+pub async fn create_salesperson(
+    pool: &PgPool,
+    admin: &User,
+    s: SalespersonFields,
+) -> Result<String, AppError> {
     let id = sqlx::query_scalar!(
         "insert into salespeople (code, name, email, phone, commission_pct) values ($1, $2, $3, $4, $5) returning id",
         s.code,
@@ -152,14 +170,31 @@ pub async fn update_salesperson(
 }
 
 /// Blocking keeps everything a salesperson has; it only stops new opportunities going to them.
-pub async fn set_salesperson_blocked(pool: &PgPool, admin: &User, id: i64, blocked: bool) -> Result<String, AppError> {
-    let row = sqlx::query!("update salespeople set blocked = $2 where id = $1 returning code, name", id, blocked)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    tracing::info!(admin = admin.id, salesperson = id, blocked, "salesperson blocked state changed");
+pub async fn set_salesperson_blocked(
+    pool: &PgPool,
+    admin: &User,
+    id: i64,
+    blocked: bool,
+) -> Result<String, AppError> {
+    let row = sqlx::query!(
+        "update salespeople set blocked = $2 where id = $1 returning code, name",
+        id,
+        blocked
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    tracing::info!(
+        admin = admin.id,
+        salesperson = id,
+        blocked,
+        "salesperson blocked state changed"
+    );
     Ok(if blocked {
-        format!("{} ({}) is blocked: no new opportunities can be given to them.", row.name, row.code)
+        format!(
+            "{} ({}) is blocked: no new opportunities can be given to them.",
+            row.name, row.code
+        )
     } else {
         format!("{} ({}) is unblocked.", row.name, row.code)
     })
@@ -171,23 +206,35 @@ pub async fn delete_salesperson(pool: &PgPool, admin: &User, id: i64) -> Result<
     let mut tx = pool.begin().await?;
     // The row lock makes a concurrent "link this salesperson to a user" wait for us (and then fail
     // its foreign key check), so the check below cannot be outrun.
-    let sp = sqlx::query!("select code, name from salespeople where id = $1 for update", id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let linked = sqlx::query!("select display_name, email from users where salesperson_id = $1", id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let sp = sqlx::query!(
+        "select code, name from salespeople where id = $1 for update",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let linked = sqlx::query!(
+        "select display_name, email from users where salesperson_id = $1",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     if let Some(user) = linked {
         return Err(AppError::Conflict(format!(
             "{} ({}) is linked to the user account {} ({}) and cannot be deleted; block them instead.",
             sp.name, sp.code, user.display_name, user.email
         )));
     }
-    match sqlx::query!("delete from salespeople where id = $1", id).execute(&mut *tx).await {
+    match sqlx::query!("delete from salespeople where id = $1", id)
+        .execute(&mut *tx)
+        .await
+    {
         Ok(_) => {}
         Err(e) if is_foreign_key_violation(&e) => {
-            return Err(AppError::Conflict(format!("{} ({}) is still in use; block them instead.", sp.name, sp.code)));
+            return Err(AppError::Conflict(format!(
+                "{} ({}) is still in use; block them instead.",
+                sp.name, sp.code
+            )));
         }
         Err(e) => return Err(e.into()),
     }
@@ -201,8 +248,12 @@ pub async fn delete_salesperson(pool: &PgPool, admin: &User, id: i64) -> Result<
 pub async fn list_teams(pool: &PgPool) -> Result<TeamsOverview, AppError> {
     // One snapshot, so a team and its member lists always agree.
     let mut tx = pool.begin().await?;
-    sqlx::query!("set transaction isolation level repeatable read, read only").execute(&mut *tx).await?;
-    let teams = sqlx::query!("select id, code, name, version from teams order by code").fetch_all(&mut *tx).await?;
+    sqlx::query!("set transaction isolation level repeatable read, read only")
+        .execute(&mut *tx)
+        .await?;
+    let teams = sqlx::query!("select id, code, name, version from teams order by code")
+        .fetch_all(&mut *tx)
+        .await?;
     let members = sqlx::query!(
         "select m.team_id, s.id, s.code, s.name, s.blocked
          from team_members m join salespeople s on s.id = m.salesperson_id
@@ -221,7 +272,12 @@ pub async fn list_teams(pool: &PgPool) -> Result<TeamsOverview, AppError> {
         .fetch_all(&mut *tx)
         .await?
         .into_iter()
-        .map(|r| TeamMember { id: r.id, code: r.code, name: r.name, blocked: r.blocked })
+        .map(|r| TeamMember {
+            id: r.id,
+            code: r.code,
+            name: r.name,
+            blocked: r.blocked,
+        })
         .collect();
     let manager_candidates = sqlx::query!(
         "select id, display_name, email, role, active from users
@@ -231,7 +287,13 @@ pub async fn list_teams(pool: &PgPool) -> Result<TeamsOverview, AppError> {
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
-    .map(|r| TeamManager { id: r.id, name: r.display_name, email: r.email, role: role(&r.role), active: r.active })
+    .map(|r| TeamManager {
+        id: r.id,
+        name: r.display_name,
+        email: r.email,
+        role: role(&r.role),
+        active: r.active,
+    })
     .collect();
     tx.commit().await?;
 
@@ -241,7 +303,12 @@ pub async fn list_teams(pool: &PgPool) -> Result<TeamsOverview, AppError> {
             members: members
                 .iter()
                 .filter(|m| m.team_id == t.id)
-                .map(|m| TeamMember { id: m.id, code: m.code.clone(), name: m.name.clone(), blocked: m.blocked })
+                .map(|m| TeamMember {
+                    id: m.id,
+                    code: m.code.clone(),
+                    name: m.name.clone(),
+                    blocked: m.blocked,
+                })
                 .collect(),
             managers: managers
                 .iter()
@@ -260,7 +327,11 @@ pub async fn list_teams(pool: &PgPool) -> Result<TeamsOverview, AppError> {
             version: t.version,
         })
         .collect();
-    Ok(TeamsOverview { teams, salespeople, manager_candidates })
+    Ok(TeamsOverview {
+        teams,
+        salespeople,
+        manager_candidates,
+    })
 }
 
 fn role(s: &str) -> Role {
@@ -268,15 +339,28 @@ fn role(s: &str) -> Role {
 }
 
 pub async fn create_team(pool: &PgPool, admin: &User, t: TeamFields) -> Result<String, AppError> {
-    let id = sqlx::query_scalar!("insert into teams (code, name) values ($1, $2) returning id", t.code, t.name)
-        .fetch_one(pool)
-        .await
-        .map_err(|e| write_error(e, &t.code))?;
+    let id = sqlx::query_scalar!(
+        "insert into teams (code, name) values ($1, $2) returning id",
+        t.code,
+        t.name
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(|e| write_error(e, &t.code))?;
     tracing::info!(admin = admin.id, team = id, code = %t.code, "team created");
-    Ok(format!("Team {} ({}) added. Now add its members and at least one manager.", t.name, t.code))
+    Ok(format!(
+        "Team {} ({}) added. Now add its members and at least one manager.",
+        t.name, t.code
+    ))
 }
 
-pub async fn update_team(pool: &PgPool, admin: &User, id: i64, version: i32, t: TeamFields) -> Result<String, AppError> {
+pub async fn update_team(
+    pool: &PgPool,
+    admin: &User,
+    id: i64,
+    version: i32,
+    t: TeamFields,
+) -> Result<String, AppError> {
     let mut tx = pool.begin().await?;
     let updated = sqlx::query!(
         "update teams set code = $3, name = $4, version = version + 1 where id = $1 and version = $2",
@@ -289,7 +373,9 @@ pub async fn update_team(pool: &PgPool, admin: &User, id: i64, version: i32, t: 
     .await
     .map_err(|e| write_error(e, &t.code))?;
     if updated.rows_affected() == 0 {
-        let current = sqlx::query_scalar!("select code from teams where id = $1", id).fetch_optional(&mut *tx).await?;
+        let current = sqlx::query_scalar!("select code from teams where id = $1", id)
+            .fetch_optional(&mut *tx)
+            .await?;
         return Err(match current {
             None => AppError::NotFound,
             Some(code) => AppError::Conflict(format!(
@@ -310,10 +396,16 @@ pub async fn delete_team(pool: &PgPool, admin: &User, id: i64) -> Result<String,
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(AppError::NotFound)?;
-    match sqlx::query!("delete from teams where id = $1", id).execute(&mut *tx).await {
+    match sqlx::query!("delete from teams where id = $1", id)
+        .execute(&mut *tx)
+        .await
+    {
         Ok(_) => {}
         Err(e) if is_foreign_key_violation(&e) => {
-            return Err(AppError::Conflict(format!("Team {} ({}) is still in use and cannot be deleted.", team.name, team.code)));
+            return Err(AppError::Conflict(format!(
+                "Team {} ({}) is still in use and cannot be deleted.",
+                team.name, team.code
+            )));
         }
         Err(e) => return Err(e.into()),
     }
@@ -324,19 +416,35 @@ pub async fn delete_team(pool: &PgPool, admin: &User, id: i64) -> Result<String,
 
 /// The team's code, with a key-share lock so the team cannot be deleted under a membership change.
 async fn lock_team(tx: &mut PgConnection, team_id: i64) -> Result<String, AppError> {
-    sqlx::query_scalar!("select code from teams where id = $1 for key share", team_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound)
+    sqlx::query_scalar!(
+        "select code from teams where id = $1 for key share",
+        team_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)
 }
 
-pub async fn add_team_member(pool: &PgPool, admin: &User, team_id: i64, salesperson_id: i64) -> Result<String, AppError> {
+pub async fn add_team_member(
+    pool: &PgPool,
+    admin: &User,
+    team_id: i64,
+    salesperson_id: i64,
+) -> Result<String, AppError> {
     let mut tx = pool.begin().await?;
     let team = lock_team(&mut tx, team_id).await?;
-    let sp = sqlx::query!("select name, code from salespeople where id = $1 for key share", salesperson_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| AppError::field("salesperson_id", "That salesperson no longer exists. Choose another one."))?;
+    let sp = sqlx::query!(
+        "select name, code from salespeople where id = $1 for key share",
+        salesperson_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| {
+        AppError::field(
+            "salesperson_id",
+            "That salesperson no longer exists. Choose another one.",
+        )
+    })?;
     let added = sqlx::query!(
         "insert into team_members (team_id, salesperson_id) values ($1, $2) on conflict do nothing",
         team_id,
@@ -346,13 +454,26 @@ pub async fn add_team_member(pool: &PgPool, admin: &User, team_id: i64, salesper
     .await?;
     tx.commit().await?;
     if added.rows_affected() == 0 {
-        return Ok(format!("{} ({}) is already a member of {team}.", sp.name, sp.code));
+        return Ok(format!(
+            "{} ({}) is already a member of {team}.",
+            sp.name, sp.code
+        ));
     }
-    tracing::info!(admin = admin.id, team = team_id, salesperson = salesperson_id, "team member added");
+    tracing::info!(
+        admin = admin.id,
+        team = team_id,
+        salesperson = salesperson_id,
+        "team member added"
+    );
     Ok(format!("{} ({}) added to {team}.", sp.name, sp.code))
 }
 
-pub async fn remove_team_member(pool: &PgPool, admin: &User, team_id: i64, salesperson_id: i64) -> Result<String, AppError> {
+pub async fn remove_team_member(
+    pool: &PgPool,
+    admin: &User,
+    team_id: i64,
+    salesperson_id: i64,
+) -> Result<String, AppError> {
     let mut tx = pool.begin().await?;
     let team = lock_team(&mut tx, team_id).await?;
     let name = sqlx::query_scalar!("select name from salespeople where id = $1", salesperson_id)
@@ -370,29 +491,48 @@ pub async fn remove_team_member(pool: &PgPool, admin: &User, team_id: i64, sales
     if removed.rows_affected() == 0 {
         return Ok(format!("{name} is not a member of {team} (any more)."));
     }
-    tracing::info!(admin = admin.id, team = team_id, salesperson = salesperson_id, "team member removed");
+    tracing::info!(
+        admin = admin.id,
+        team = team_id,
+        salesperson = salesperson_id,
+        "team member removed"
+    );
     Ok(format!("{name} removed from {team}."))
 }
 
 /// Only users who can act as managers may be made managers: a salesperson-role user would get
 /// nothing from it (access follows the role), so refusing says so instead of failing silently.
-pub async fn add_team_manager(pool: &PgPool, admin: &User, team_id: i64, user_id: i64) -> Result<String, AppError> {
+pub async fn add_team_manager(
+    pool: &PgPool,
+    admin: &User,
+    team_id: i64,
+    user_id: i64,
+) -> Result<String, AppError> {
     let mut tx = pool.begin().await?;
     let team = lock_team(&mut tx, team_id).await?;
-    let user = sqlx::query!("select display_name, role, active from users where id = $1 for key share", user_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| AppError::field("user_id", "That user no longer exists. Choose another one."))?;
+    let user = sqlx::query!(
+        "select display_name, role, active from users where id = $1 for key share",
+        user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::field("user_id", "That user no longer exists. Choose another one."))?;
     if !user.active {
         return Err(AppError::field(
             "user_id",
-            format!("{} is deactivated. Reactivate them in Setup › Users first.", user.display_name),
+            format!(
+                "{} is deactivated. Reactivate them in Setup › Users first.",
+                user.display_name
+            ),
         ));
     }
     if role(&user.role) == Role::Salesperson {
         return Err(AppError::field(
             "user_id",
-            format!("{} has the Salesperson role. Give them the Manager role in Setup › Users first.", user.display_name),
+            format!(
+                "{} has the Salesperson role. Give them the Manager role in Setup › Users first.",
+                user.display_name
+            ),
         ));
     }
     let added = sqlx::query!(
@@ -406,28 +546,50 @@ pub async fn add_team_manager(pool: &PgPool, admin: &User, team_id: i64, user_id
     if added.rows_affected() == 0 {
         return Ok(format!("{} already manages {team}.", user.display_name));
     }
-    tracing::info!(admin = admin.id, team = team_id, user = user_id, "team manager added");
+    tracing::info!(
+        admin = admin.id,
+        team = team_id,
+        user = user_id,
+        "team manager added"
+    );
     Ok(format!("{} now manages {team}.", user.display_name))
 }
 
-pub async fn remove_team_manager(pool: &PgPool, admin: &User, team_id: i64, user_id: i64) -> Result<String, AppError> {
+pub async fn remove_team_manager(
+    pool: &PgPool,
+    admin: &User,
+    team_id: i64,
+    user_id: i64,
+) -> Result<String, AppError> {
     let mut tx = pool.begin().await?;
     let team = lock_team(&mut tx, team_id).await?;
     let name = sqlx::query_scalar!("select display_name from users where id = $1", user_id)
         .fetch_optional(&mut *tx)
         .await?
         .unwrap_or_else(|| "The user".into());
-    let removed = sqlx::query!("delete from team_managers where team_id = $1 and user_id = $2", team_id, user_id)
-        .execute(&mut *tx)
-        .await?;
-    let left = sqlx::query_scalar!(r#"select count(*) as "n!" from team_managers where team_id = $1"#, team_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let removed = sqlx::query!(
+        "delete from team_managers where team_id = $1 and user_id = $2",
+        team_id,
+        user_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let left = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from team_managers where team_id = $1"#,
+        team_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     tx.commit().await?;
     if removed.rows_affected() == 0 {
         return Ok(format!("{name} does not manage {team} (any more)."));
     }
-    tracing::info!(admin = admin.id, team = team_id, user = user_id, "team manager removed");
+    tracing::info!(
+        admin = admin.id,
+        team = team_id,
+        user = user_id,
+        "team manager removed"
+    );
     Ok(if left == 0 {
         format!("{name} no longer manages {team}. {team} has no manager now; add one.")
     } else {

@@ -53,8 +53,13 @@ pub fn parse_commission(input: &str) -> Result<Decimal, String> {
     if s.is_empty() {
         return Ok(Decimal::ZERO);
     }
-    let s = if s.contains(',') && !s.contains('.') { s.replacen(',', ".", 1) } else { s.to_owned() };
-    let value = Decimal::from_str_exact(&s).map_err(|_| "Commission must be a number, like 12.5.".to_owned())?;
+    let s = if s.contains(',') && !s.contains('.') {
+        s.replacen(',', ".", 1)
+    } else {
+        s.to_owned()
+    };
+    let value = Decimal::from_str_exact(&s)
+        .map_err(|_| "Commission must be a number, like 12.5.".to_owned())?;
     if value < Decimal::ZERO || value > Decimal::ONE_HUNDRED {
         return Err("Commission must be between 0 and 100 %.".into());
     }
@@ -82,7 +87,13 @@ pub struct SalespersonFields {
 }
 
 /// Validates the salesperson form; every field's problem is reported at once.
-pub fn salesperson(code: &str, name: &str, email: &str, phone: &str, commission: &str) -> Result<SalespersonFields, AppError> {
+pub fn salesperson(
+    code: &str,
+    name: &str,
+    email: &str,
+    phone: &str,
+    commission: &str,
+) -> Result<SalespersonFields, AppError> {
     let mut errors = FieldErrors::default();
     let code = normalize_code(code);
     if let Some(problem) = code_problem(&code) {
@@ -99,14 +110,28 @@ pub fn salesperson(code: &str, name: &str, email: &str, phone: &str, commission:
         "Enter a valid email address, like sam@example.com, or leave it empty.",
     );
     let phone = phone.trim();
-    errors.check(phone.chars().count() <= MAX_PHONE, "phone", format!("Use at most {MAX_PHONE} characters for the phone number."));
-    errors.check(!has_control(phone), "phone", "Remove line breaks and control characters.");
+    errors.check(
+        phone.chars().count() <= MAX_PHONE,
+        "phone",
+        format!("Use at most {MAX_PHONE} characters for the phone number."),
+    );
+    errors.check(
+        !has_control(phone),
+        "phone",
+        "Remove line breaks and control characters.",
+    );
     let commission = parse_commission(commission).unwrap_or_else(|problem| {
         errors.add("commission", problem);
         Decimal::ZERO
     });
     errors.finish()?;
-    Ok(SalespersonFields { code, name: name.to_owned(), email: email.to_owned(), phone: phone.to_owned(), commission })
+    Ok(SalespersonFields {
+        code,
+        name: name.to_owned(),
+        email: email.to_owned(),
+        phone: phone.to_owned(),
+        commission,
+    })
 }
 
 /// A team's fields after validation.
@@ -127,7 +152,10 @@ pub fn team(code: &str, name: &str) -> Result<TeamFields, AppError> {
         errors.add("name", problem);
     }
     errors.finish()?;
-    Ok(TeamFields { code, name: name.to_owned() })
+    Ok(TeamFields {
+        code,
+        name: name.to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -153,12 +181,31 @@ mod tests {
         assert_eq!(parse_commission(" 7,25 % "), Ok(pct("7.25")));
         assert_eq!(parse_commission(""), Ok(Decimal::ZERO));
         assert_eq!(parse_commission("100"), Ok(pct("100.00")));
-        assert_eq!(parse_commission("1.230"), Ok(pct("1.23")), "trailing zeros are not places");
-        assert_eq!(parse_commission("100.01").unwrap_err(), "Commission must be between 0 and 100 %.");
-        assert_eq!(parse_commission("-1").unwrap_err(), "Commission must be between 0 and 100 %.");
-        assert_eq!(parse_commission("abc").unwrap_err(), "Commission must be a number, like 12.5.");
-        assert_eq!(parse_commission("1e2").unwrap_err(), "Commission must be a number, like 12.5.");
-        assert_eq!(parse_commission("1.234").unwrap_err(), "Commission can have at most 2 decimals.");
+        assert_eq!(
+            parse_commission("1.230"),
+            Ok(pct("1.23")),
+            "trailing zeros are not places"
+        );
+        assert_eq!(
+            parse_commission("100.01").unwrap_err(),
+            "Commission must be between 0 and 100 %."
+        );
+        assert_eq!(
+            parse_commission("-1").unwrap_err(),
+            "Commission must be between 0 and 100 %."
+        );
+        assert_eq!(
+            parse_commission("abc").unwrap_err(),
+            "Commission must be a number, like 12.5."
+        );
+        assert_eq!(
+            parse_commission("1e2").unwrap_err(),
+            "Commission must be a number, like 12.5."
+        );
+        assert_eq!(
+            parse_commission("1.234").unwrap_err(),
+            "Commission can have at most 2 decimals."
+        );
     }
 
     #[test]
@@ -181,6 +228,11 @@ mod tests {
         assert_eq!(ok.phone, "+44 20");
         assert_eq!(ok.commission, Decimal::ZERO);
         assert!(team("north", "North").is_ok());
-        assert!(team("north", &"n".repeat(101)).unwrap_err().message_for("name").is_some());
+        assert!(
+            team("north", &"n".repeat(101))
+                .unwrap_err()
+                .message_for("name")
+                .is_some()
+        );
     }
 }

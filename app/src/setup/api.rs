@@ -7,7 +7,9 @@ use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 async fn admin() -> Result<(sqlx::PgPool, crate::auth::backend::User), AppError> {
-    let user = crate::auth::access::require_admin().await.map_err(AppError::respond)?;
+    let user = crate::auth::access::require_admin()
+        .await
+        .map_err(AppError::respond)?;
     Ok((crate::state::pool()?, user))
 }
 
@@ -24,9 +26,15 @@ pub async fn list_cycles() -> Result<Vec<CycleRow>, AppError> {
 }
 
 #[server(endpoint = "setup/cycle_create")]
-pub async fn create_cycle(code: String, description: String, method: String) -> Result<(), AppError> {
+pub async fn create_cycle(
+    code: String,
+    description: String,
+    method: String,
+) -> Result<(), AppError> {
     let (pool, _) = admin().await?;
-    let code = super::ops::create_cycle(&pool, &code, &description, &method).await.map_err(AppError::respond)?;
+    let code = super::ops::create_cycle(&pool, &code, &description, &method)
+        .await
+        .map_err(AppError::respond)?;
     leptos_axum::redirect(&format!("/setup/cycles/{code}"));
     Ok(())
 }
@@ -34,7 +42,9 @@ pub async fn create_cycle(code: String, description: String, method: String) -> 
 #[server(endpoint = "setup/cycle")]
 pub async fn get_cycle(code: String) -> Result<CycleDetail, AppError> {
     let (pool, _) = admin().await?;
-    super::ops::cycle(&pool, &code).await.map_err(AppError::respond)
+    super::ops::cycle(&pool, &code)
+        .await
+        .map_err(AppError::respond)
 }
 
 #[server(endpoint = "setup/cycle_update")]
@@ -46,15 +56,24 @@ pub async fn update_cycle(
     version: i32,
 ) -> Result<(), AppError> {
     let (pool, _) = admin().await?;
-    super::ops::update_cycle(&pool, &code, &description, &method, ticked(&blocked), version)
-        .await
-        .map_err(AppError::respond)
+    super::ops::update_cycle(
+        &pool,
+        &code,
+        &description,
+        &method,
+        ticked(&blocked),
+        version,
+    )
+    .await
+    .map_err(AppError::respond)
 }
 
 #[server(endpoint = "setup/cycle_delete")]
 pub async fn delete_cycle(code: String) -> Result<(), AppError> {
     let (pool, _) = admin().await?;
-    super::ops::delete_cycle(&pool, &code).await.map_err(AppError::respond)?;
+    super::ops::delete_cycle(&pool, &code)
+        .await
+        .map_err(AppError::respond)?;
     leptos_axum::redirect("/setup/cycles");
     Ok(())
 }
@@ -86,55 +105,77 @@ pub async fn save_stage(
         date_formula,
         comment,
     };
-    super::ops::save_stage(&pool, &cycle_code, id, input).await.map_err(AppError::respond)
+    super::ops::save_stage(&pool, &cycle_code, id, input)
+        .await
+        .map_err(AppError::respond)
 }
 
 #[server(endpoint = "setup/stage_move")]
 pub async fn move_stage(id: i64, direction: String) -> Result<(), AppError> {
     let (pool, _) = admin().await?;
-    super::ops::move_stage(&pool, id, direction == "up").await.map_err(AppError::respond)
+    super::ops::move_stage(&pool, id, direction == "up")
+        .await
+        .map_err(AppError::respond)
 }
 
 #[server(endpoint = "setup/stage_delete")]
 pub async fn delete_stage(id: i64) -> Result<(), AppError> {
     let (pool, _) = admin().await?;
-    super::ops::delete_stage(&pool, id).await.map_err(AppError::respond)
+    super::ops::delete_stage(&pool, id)
+        .await
+        .map_err(AppError::respond)
 }
 
 #[server(endpoint = "setup/close_codes")]
 pub async fn list_close_codes() -> Result<Vec<CloseCodeRow>, AppError> {
     let (pool, _) = admin().await?;
-    super::ops::close_codes(&pool).await.map_err(AppError::respond)
+    super::ops::close_codes(&pool)
+        .await
+        .map_err(AppError::respond)
 }
 
 #[server(endpoint = "setup/close_code_create")]
-pub async fn create_close_code(code: String, description: String, outcome: String) -> Result<(), AppError> {
+pub async fn create_close_code(
+    code: String,
+    description: String,
+    outcome: String,
+) -> Result<(), AppError> {
     let (pool, _) = admin().await?;
-    super::ops::create_close_code(&pool, &code, &description, &outcome).await.map_err(AppError::respond)
+    super::ops::create_close_code(&pool, &code, &description, &outcome)
+        .await
+        .map_err(AppError::respond)
 }
 
 #[server(endpoint = "setup/close_code_delete")]
 pub async fn delete_close_code(id: i64) -> Result<(), AppError> {
     let (pool, _) = admin().await?;
-    super::ops::delete_close_code(&pool, id).await.map_err(AppError::respond)
+    super::ops::delete_close_code(&pool, id)
+        .await
+        .map_err(AppError::respond)
 }
 
 #[server(endpoint = "setup/activities")]
 pub async fn list_activities() -> Result<Vec<ActivityRow>, AppError> {
     let (pool, _) = admin().await?;
-    super::ops::activities(&pool).await.map_err(AppError::respond)
+    super::ops::activities(&pool)
+        .await
+        .map_err(AppError::respond)
 }
 
 #[server(endpoint = "setup/activity_create")]
 pub async fn create_activity(code: String, description: String) -> Result<(), AppError> {
     let (pool, _) = admin().await?;
-    super::ops::create_activity(&pool, &code, &description).await.map_err(AppError::respond)
+    super::ops::create_activity(&pool, &code, &description)
+        .await
+        .map_err(AppError::respond)
 }
 
 #[server(endpoint = "setup/activity_delete")]
 pub async fn delete_activity(id: i64) -> Result<(), AppError> {
     let (pool, _) = admin().await?;
-    super::ops::delete_activity(&pool, id).await.map_err(AppError::respond)
+    super::ops::delete_activity(&pool, id)
+        .await
+        .map_err(AppError::respond)
 }
 
 #[server(endpoint = "setup/step_add")]
@@ -146,13 +187,22 @@ pub async fn add_step(
     date_formula: String,
 ) -> Result<(), AppError> {
     let (pool, _) = admin().await?;
-    super::ops::add_step(&pool, activity_id, &kind, &description, &priority, &date_formula)
-        .await
-        .map_err(AppError::respond)
+    super::ops::add_step(
+        &pool,
+        activity_id,
+        &kind,
+        &description,
+        &priority,
+        &date_formula,
+    )
+    .await
+    .map_err(AppError::respond)
 }
 
 #[server(endpoint = "setup/step_delete")]
 pub async fn delete_step(id: i64) -> Result<(), AppError> {
     let (pool, _) = admin().await?;
-    super::ops::delete_step(&pool, id).await.map_err(AppError::respond)
+    super::ops::delete_step(&pool, id)
+        .await
+        .map_err(AppError::respond)
 }

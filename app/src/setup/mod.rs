@@ -17,7 +17,7 @@ use crate::{
         setup::method_code,
     },
     error::AppError,
-    ui::{FieldMessage, FormMessage, Forbidden, action_error, invalid, successes},
+    ui::{FieldMessage, Forbidden, FormMessage, action_error, invalid, successes},
 };
 use api::*;
 
@@ -130,7 +130,10 @@ pub fn SetupTabs() -> impl IntoView {
 }
 
 /// Renders `ok` for a loaded value, the Forbidden page for non-admins, and errors plainly.
-fn loaded<T: 'static, V: IntoView + 'static>(result: Result<T, AppError>, ok: impl FnOnce(T) -> V) -> AnyView {
+fn loaded<T: 'static, V: IntoView + 'static>(
+    result: Result<T, AppError>,
+    ok: impl FnOnce(T) -> V,
+) -> AnyView {
     match result {
         Ok(value) => ok(value).into_any(),
         Err(AppError::Forbidden | AppError::Unauthorized) => view! { <Forbidden/> }.into_any(),
@@ -263,12 +266,29 @@ pub fn CyclePage() -> impl IntoView {
     let save = ServerAction::<SaveStage>::new();
     let moved = ServerAction::<MoveStage>::new();
     let remove = ServerAction::<DeleteStage>::new();
-    let changes = [successes(update), successes(save), successes(moved), successes(remove)];
-    let cycle = Resource::new_blocking(move || (code(), changes.map(|c| c.get())), |(code, _)| get_cycle(code));
+    let changes = [
+        successes(update),
+        successes(save),
+        successes(moved),
+        successes(remove),
+    ];
+    let cycle = Resource::new_blocking(
+        move || (code(), changes.map(|c| c.get())),
+        |(code, _)| get_cycle(code),
+    );
     let update_error = action_error(update);
     let save_error = action_error(save);
-    let (move_error, remove_error, delete_error) = (action_error(moved), action_error(remove), action_error(delete));
-    let row_error = Signal::derive(move || move_error.get().or_else(|| remove_error.get()).or_else(|| delete_error.get()));
+    let (move_error, remove_error, delete_error) = (
+        action_error(moved),
+        action_error(remove),
+        action_error(delete),
+    );
+    let row_error = Signal::derive(move || {
+        move_error
+            .get()
+            .or_else(|| remove_error.get())
+            .or_else(|| delete_error.get())
+    });
     let saved = move || matches!(update.value().get(), Some(Ok(())));
 
     view! {
@@ -377,12 +397,23 @@ fn StageItem(
         "Completed {} · Chances {}{}{}",
         pct(stage.completed),
         pct(stage.chances),
-        if stage.date_formula.is_empty() { String::new() } else { format!(" · Closing date {}", stage.date_formula) },
-        stage.activity_code.as_ref().map(|a| format!(" · Activity {a}")).unwrap_or_default(),
+        if stage.date_formula.is_empty() {
+            String::new()
+        } else {
+            format!(" · Closing date {}", stage.date_formula)
+        },
+        stage
+            .activity_code
+            .as_ref()
+            .map(|a| format!(" · Activity {a}"))
+            .unwrap_or_default(),
     );
     let (id_up, id_down, id_delete, id_edit) = (id.clone(), id.clone(), id.clone(), id.clone());
-    let (up_label, down_label, delete_label) =
-        (format!("Move {name} up"), format!("Move {name} down"), format!("Delete stage {name}"));
+    let (up_label, down_label, delete_label) = (
+        format!("Move {name} up"),
+        format!("Move {name} down"),
+        format!("Delete stage {name}"),
+    );
     let (edit_summary, save_label) = (format!("Edit stage {name}"), format!("Save stage {name}"));
     let prefix = format!("stage-{id}");
     view! {
@@ -437,7 +468,9 @@ fn StageFields(
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let id = |f: &str| format!("{prefix}-{f}");
-    let value = |f: fn(&StageRow) -> String, default: &str| stage.as_ref().map(f).unwrap_or_else(|| default.to_owned());
+    let value = |f: fn(&StageRow) -> String, default: &str| {
+        stage.as_ref().map(f).unwrap_or_else(|| default.to_owned())
+    };
     let description = value(|s| s.description.clone(), "");
     let completed = value(|s| s.completed.to_string(), "0");
     let chances = value(|s| s.chances.to_string(), "0");
@@ -579,8 +612,14 @@ pub fn ActivitiesPage() -> impl IntoView {
     let step_error = action_error(add);
     let (remove_error, drop_error) = (action_error(remove), action_error(drop_step));
     let row_error = Signal::derive(move || remove_error.get().or_else(|| drop_error.get()));
-    let changes = [successes(create), successes(remove), successes(add), successes(drop_step)];
-    let activities = Resource::new_blocking(move || changes.map(|c| c.get()), |_| list_activities());
+    let changes = [
+        successes(create),
+        successes(remove),
+        successes(add),
+        successes(drop_step),
+    ];
+    let activities =
+        Resource::new_blocking(move || changes.map(|c| c.get()), |_| list_activities());
     view! {
         <Title text="Activities · Setup · Pipeline"/>
         <Transition fallback=|| view! { <p class="muted">"Loading activities…"</p> }>

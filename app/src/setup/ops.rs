@@ -24,14 +24,20 @@ fn clash(e: sqlx::Error, map: &[(&str, &str, &str)]) -> AppError {
 /// An update or delete refused because something still refers to the row (SQLSTATE 23503).
 fn in_use(e: sqlx::Error, message: &str) -> AppError {
     match &e {
-        sqlx::Error::Database(db) if db.code().as_deref() == Some("23503") => AppError::Conflict(message.into()),
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("23503") => {
+            AppError::Conflict(message.into())
+        }
         _ => e.into(),
     }
 }
 
 /// A change that touched no row: the record does not exist (any more).
 fn found(done: sqlx::postgres::PgQueryResult) -> Result<(), AppError> {
-    if done.rows_affected() == 0 { Err(AppError::NotFound) } else { Ok(()) }
+    if done.rows_affected() == 0 {
+        Err(AppError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 fn method(code: &str) -> crate::domain::entries::ProbabilityMethod {
@@ -68,14 +74,29 @@ pub async fn cycles(pool: &PgPool) -> Result<Vec<CycleRow>, AppError> {
         .collect())
 }
 
-pub async fn create_cycle(pool: &PgPool, code: &str, description: &str, method: &str) -> Result<String, AppError> {
+pub async fn create_cycle(
+    pool: &PgPool,
+    code: &str,
+    description: &str,
+    method: &str,
+) -> Result<String, AppError> {
     let mut errors = FieldErrors::default();
     let code = rules::code(code).map_err(|m| errors.add("code", m)).ok();
-    let description = rules::description(description, false).map_err(|m| errors.add("description", m)).ok();
+    let description = rules::description(description, false)
+        .map_err(|m| errors.add("description", m))
+        .ok();
     let method = rules::parse_method(method);
-    errors.check(method.is_some(), "method", "Choose how probability is calculated.");
+    errors.check(
+        method.is_some(),
+        "method",
+        "Choose how probability is calculated.",
+    );
     errors.finish()?;
-    let (code, description, method) = (code.unwrap_or_default(), description.unwrap_or_default(), method.unwrap_or_default());
+    let (code, description, method) = (
+        code.unwrap_or_default(),
+        description.unwrap_or_default(),
+        method.unwrap_or_default(),
+    );
     sqlx::query!(
         "insert into sales_cycles (code, description, probability_method) values ($1, $2, $3)",
         code,
@@ -84,7 +105,16 @@ pub async fn create_cycle(pool: &PgPool, code: &str, description: &str, method: 
     )
     .execute(pool)
     .await
-    .map_err(|e| clash(e, &[("sales_cycles_code_key", "code", "A sales cycle with this code already exists.")]))?;
+    .map_err(|e| {
+        clash(
+            e,
+            &[(
+                "sales_cycles_code_key",
+                "code",
+                "A sales cycle with this code already exists.",
+            )],
+        )
+    })?;
     Ok(code)
 }
 
@@ -159,9 +189,15 @@ pub async fn update_cycle(
     version: i32,
 ) -> Result<(), AppError> {
     let mut errors = FieldErrors::default();
-    let description = rules::description(description, false).map_err(|m| errors.add("description", m)).ok();
+    let description = rules::description(description, false)
+        .map_err(|m| errors.add("description", m))
+        .ok();
     let method = rules::parse_method(method);
-    errors.check(method.is_some(), "method", "Choose how probability is calculated.");
+    errors.check(
+        method.is_some(),
+        "method",
+        "Choose how probability is calculated.",
+    );
     errors.finish()?;
     let updated = sqlx::query!(
         "update sales_cycles set description = $2, probability_method = $3, blocked = $4, version = version + 1
@@ -175,11 +211,17 @@ pub async fn update_cycle(
     .execute(pool)
     .await?;
     if updated.rows_affected() == 0 {
-        let exists = sqlx::query_scalar!("select exists (select 1 from sales_cycles where code = $1) as \"e!\"", code)
-            .fetch_one(pool)
-            .await?;
+        let exists = sqlx::query_scalar!(
+            "select exists (select 1 from sales_cycles where code = $1) as \"e!\"",
+            code
+        )
+        .fetch_one(pool)
+        .await?;
         return Err(if exists {
-            AppError::Conflict("This sales cycle was changed by someone else. Reload to see the latest version.".into())
+            AppError::Conflict(
+                "This sales cycle was changed by someone else. Reload to see the latest version."
+                    .into(),
+            )
         } else {
             AppError::NotFound
         });
@@ -208,13 +250,28 @@ pub struct StageInput {
 }
 
 /// Adds a stage (`id` None) or changes one, in the cycle with this code.
-pub async fn save_stage(pool: &PgPool, cycle_code: &str, id: Option<i64>, input: StageInput) -> Result<(), AppError> {
+pub async fn save_stage(
+    pool: &PgPool,
+    cycle_code: &str,
+    id: Option<i64>,
+    input: StageInput,
+) -> Result<(), AppError> {
     let mut errors = FieldErrors::default();
-    let stage = rules::stage_number(&input.stage).map_err(|m| errors.add("stage", m)).ok();
-    let description = rules::description(&input.description, true).map_err(|m| errors.add("description", m)).ok();
-    let completed = rules::percent(&input.completed).map_err(|m| errors.add("completed", m)).ok();
-    let chances = rules::percent(&input.chances).map_err(|m| errors.add("chances", m)).ok();
-    let formula = rules::date_formula(&input.date_formula).map_err(|m| errors.add("date_formula", m)).ok();
+    let stage = rules::stage_number(&input.stage)
+        .map_err(|m| errors.add("stage", m))
+        .ok();
+    let description = rules::description(&input.description, true)
+        .map_err(|m| errors.add("description", m))
+        .ok();
+    let completed = rules::percent(&input.completed)
+        .map_err(|m| errors.add("completed", m))
+        .ok();
+    let chances = rules::percent(&input.chances)
+        .map_err(|m| errors.add("chances", m))
+        .ok();
+    let formula = rules::date_formula(&input.date_formula)
+        .map_err(|m| errors.add("date_formula", m))
+        .ok();
     let activity_id = match input.activity_id.as_deref().map(str::parse::<i64>) {
         None => None,
         Some(Ok(a)) => Some(a),
@@ -223,7 +280,11 @@ pub async fn save_stage(pool: &PgPool, cycle_code: &str, id: Option<i64>, input:
             None
         }
     };
-    errors.check(input.comment.chars().count() <= 500, "comment", "Use at most 500 characters.");
+    errors.check(
+        input.comment.chars().count() <= 500,
+        "comment",
+        "Use at most 500 characters.",
+    );
     errors.finish()?;
     let (stage, description, completed, chances, formula) = (
         stage.unwrap_or_default(),
@@ -237,8 +298,16 @@ pub async fn save_stage(pool: &PgPool, cycle_code: &str, id: Option<i64>, input:
         .await?
         .ok_or(AppError::NotFound)?;
     let map: &[(&str, &str, &str)] = &[
-        ("sales_cycle_stages_number_key", "stage", "This cycle already has a stage with this number."),
-        ("sales_cycle_stages_activity_id_fkey", "activity_id", "This activity does not exist."),
+        (
+            "sales_cycle_stages_number_key",
+            "stage",
+            "This cycle already has a stage with this number.",
+        ),
+        (
+            "sales_cycle_stages_activity_id_fkey",
+            "activity_id",
+            "This activity does not exist.",
+        ),
     ];
     let result = match id {
         None => sqlx::query!(
@@ -284,11 +353,16 @@ pub async fn save_stage(pool: &PgPool, cycle_code: &str, id: Option<i64>, input:
 /// stages by id, so they follow their stage wherever it moves.
 pub async fn move_stage(pool: &PgPool, id: i64, up: bool) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    sqlx::query!("set constraints sales_cycle_stages_number_key deferred").execute(&mut *tx).await?;
-    let me = sqlx::query!("select cycle_id, stage from sales_cycle_stages where id = $1 for update", id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    sqlx::query!("set constraints sales_cycle_stages_number_key deferred")
+        .execute(&mut *tx)
+        .await?;
+    let me = sqlx::query!(
+        "select cycle_id, stage from sales_cycle_stages where id = $1 for update",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
     let neighbour = sqlx::query!(
         "select id, stage from sales_cycle_stages
          where cycle_id = $1 and (case when $3 then stage < $2 else stage > $2 end)
@@ -300,10 +374,29 @@ pub async fn move_stage(pool: &PgPool, id: i64, up: bool) -> Result<(), AppError
     .fetch_optional(&mut *tx)
     .await?;
     let Some(n) = neighbour else {
-        return Err(AppError::Conflict(if up { "This is already the first stage." } else { "This is already the last stage." }.into()));
+        return Err(AppError::Conflict(
+            if up {
+                "This is already the first stage."
+            } else {
+                "This is already the last stage."
+            }
+            .into(),
+        ));
     };
-    sqlx::query!("update sales_cycle_stages set stage = $2 where id = $1", id, n.stage).execute(&mut *tx).await?;
-    sqlx::query!("update sales_cycle_stages set stage = $2 where id = $1", n.id, me.stage).execute(&mut *tx).await?;
+    sqlx::query!(
+        "update sales_cycle_stages set stage = $2 where id = $1",
+        id,
+        n.stage
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "update sales_cycle_stages set stage = $2 where id = $1",
+        n.id,
+        me.stage
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -316,24 +409,41 @@ pub async fn delete_stage(pool: &PgPool, id: i64) -> Result<(), AppError> {
 }
 
 pub async fn close_codes(pool: &PgPool) -> Result<Vec<CloseCodeRow>, AppError> {
-    Ok(sqlx::query!("select id, code, description, outcome from close_codes order by outcome desc, code")
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|r| CloseCodeRow {
-            id: r.id,
-            code: r.code,
-            description: r.description,
-            outcome: if r.outcome == "won" { Outcome::Won } else { Outcome::Lost },
-        })
-        .collect())
+    Ok(sqlx::query!(
+        "select id, code, description, outcome from close_codes order by outcome desc, code"
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| CloseCodeRow {
+        id: r.id,
+        code: r.code,
+        description: r.description,
+        outcome: if r.outcome == "won" {
+            Outcome::Won
+        } else {
+            Outcome::Lost
+        },
+    })
+    .collect())
 }
 
-pub async fn create_close_code(pool: &PgPool, code: &str, description: &str, outcome: &str) -> Result<(), AppError> {
+pub async fn create_close_code(
+    pool: &PgPool,
+    code: &str,
+    description: &str,
+    outcome: &str,
+) -> Result<(), AppError> {
     let mut errors = FieldErrors::default();
     let code = rules::code(code).map_err(|m| errors.add("code", m)).ok();
-    let description = rules::description(description, false).map_err(|m| errors.add("description", m)).ok();
-    errors.check(matches!(outcome, "won" | "lost"), "outcome", "Choose Won or Lost.");
+    let description = rules::description(description, false)
+        .map_err(|m| errors.add("description", m))
+        .ok();
+    errors.check(
+        matches!(outcome, "won" | "lost"),
+        "outcome",
+        "Choose Won or Lost.",
+    );
     errors.finish()?;
     sqlx::query!(
         "insert into close_codes (code, description, outcome) values ($1, $2, $3)",
@@ -343,15 +453,31 @@ pub async fn create_close_code(pool: &PgPool, code: &str, description: &str, out
     )
     .execute(pool)
     .await
-    .map_err(|e| clash(e, &[("close_codes_code_key", "code", "A close code with this code already exists.")]))?;
+    .map_err(|e| {
+        clash(
+            e,
+            &[(
+                "close_codes_code_key",
+                "code",
+                "A close code with this code already exists.",
+            )],
+        )
+    })?;
     Ok(())
 }
 
 pub async fn delete_close_code(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    found(sqlx::query!("delete from close_codes where id = $1", id)
-        .execute(pool)
-        .await
-        .map_err(|e| in_use(e, "Closed opportunities use this close code, so it cannot be deleted."))?)
+    found(
+        sqlx::query!("delete from close_codes where id = $1", id)
+            .execute(pool)
+            .await
+            .map_err(|e| {
+                in_use(
+                    e,
+                    "Closed opportunities use this close code, so it cannot be deleted.",
+                )
+            })?,
+    )
 }
 
 pub async fn activities(pool: &PgPool) -> Result<Vec<ActivityRow>, AppError> {
@@ -394,7 +520,9 @@ pub async fn activities(pool: &PgPool) -> Result<Vec<ActivityRow>, AppError> {
 pub async fn create_activity(pool: &PgPool, code: &str, description: &str) -> Result<(), AppError> {
     let mut errors = FieldErrors::default();
     let code = rules::code(code).map_err(|m| errors.add("code", m)).ok();
-    let description = rules::description(description, false).map_err(|m| errors.add("description", m)).ok();
+    let description = rules::description(description, false)
+        .map_err(|m| errors.add("description", m))
+        .ok();
     errors.finish()?;
     sqlx::query!(
         "insert into activities (code, description) values ($1, $2)",
@@ -403,15 +531,31 @@ pub async fn create_activity(pool: &PgPool, code: &str, description: &str) -> Re
     )
     .execute(pool)
     .await
-    .map_err(|e| clash(e, &[("activities_code_key", "code", "An activity with this code already exists.")]))?;
+    .map_err(|e| {
+        clash(
+            e,
+            &[(
+                "activities_code_key",
+                "code",
+                "An activity with this code already exists.",
+            )],
+        )
+    })?;
     Ok(())
 }
 
 pub async fn delete_activity(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    found(sqlx::query!("delete from activities where id = $1", id)
-        .execute(pool)
-        .await
-        .map_err(|e| in_use(e, "A sales cycle stage uses this activity. Remove it from the stage first."))?)
+    found(
+        sqlx::query!("delete from activities where id = $1", id)
+            .execute(pool)
+            .await
+            .map_err(|e| {
+                in_use(
+                    e,
+                    "A sales cycle stage uses this activity. Remove it from the stage first.",
+                )
+            })?,
+    )
 }
 
 pub async fn add_step(
@@ -423,17 +567,32 @@ pub async fn add_step(
     date_formula: &str,
 ) -> Result<(), AppError> {
     let mut errors = FieldErrors::default();
-    errors.check(matches!(kind, "task" | "meeting" | "phone_call"), "kind", "Choose task, meeting or phone call.");
-    let description = rules::description(description, true).map_err(|m| errors.add("description", m)).ok();
-    errors.check(matches!(priority, "low" | "normal" | "high"), "priority", "Choose a priority.");
-    let formula = rules::date_formula(date_formula).map_err(|m| errors.add("date_formula", m)).ok();
+    errors.check(
+        matches!(kind, "task" | "meeting" | "phone_call"),
+        "kind",
+        "Choose task, meeting or phone call.",
+    );
+    let description = rules::description(description, true)
+        .map_err(|m| errors.add("description", m))
+        .ok();
+    errors.check(
+        matches!(priority, "low" | "normal" | "high"),
+        "priority",
+        "Choose a priority.",
+    );
+    let formula = rules::date_formula(date_formula)
+        .map_err(|m| errors.add("date_formula", m))
+        .ok();
     errors.finish()?;
     let mut tx = pool.begin().await?;
     // Lock the activity so two steps added at once get different positions.
-    sqlx::query_scalar!("select id from activities where id = $1 for update", activity_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    sqlx::query_scalar!(
+        "select id from activities where id = $1 for update",
+        activity_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
     sqlx::query!(
         "insert into activity_steps (activity_id, position, kind, description, priority, date_formula)
          values ($1, (select coalesce(max(position), 0) + 1 from activity_steps where activity_id = $1), $2, $3, $4, $5)",
@@ -450,5 +609,9 @@ pub async fn add_step(
 }
 
 pub async fn delete_step(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    found(sqlx::query!("delete from activity_steps where id = $1", id).execute(pool).await?)
+    found(
+        sqlx::query!("delete from activity_steps where id = $1", id)
+            .execute(pool)
+            .await?,
+    )
 }

@@ -27,13 +27,31 @@ fn new_secret() -> String {
     format!("{SECRET_PREFIX}{hex}")
 }
 
-pub async fn create(pool: &PgPool, user: &User, name: &str, expires_on: Option<NaiveDate>, today: NaiveDate) -> Result<NewToken, AppError> {
+pub async fn create(
+    pool: &PgPool,
+    user: &User,
+    name: &str,
+    expires_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<NewToken, AppError> {
     let mut errors = FieldErrors::default();
     let name = name.trim();
-    errors.check(!name.is_empty(), "name", "Give the token a name, e.g. the script that will use it.");
-    errors.check(name.chars().count() <= 100, "name", "Use at most 100 characters.");
+    errors.check(
+        !name.is_empty(),
+        "name",
+        "Give the token a name, e.g. the script that will use it.",
+    );
+    errors.check(
+        name.chars().count() <= 100,
+        "name",
+        "Use at most 100 characters.",
+    );
     if let Some(date) = expires_on {
-        errors.check(date > today, "expires_on", "Choose a date after today, or leave it empty for no expiry.");
+        errors.check(
+            date > today,
+            "expires_on",
+            "Choose a date after today, or leave it empty for no expiry.",
+        );
     }
     errors.finish()?;
     let live: i64 = sqlx::query_scalar!(
@@ -43,11 +61,16 @@ pub async fn create(pool: &PgPool, user: &User, name: &str, expires_on: Option<N
     .fetch_one(pool)
     .await?;
     if live >= MAX_LIVE_TOKENS {
-        return Err(AppError::field("name", format!("You have {MAX_LIVE_TOKENS} tokens. Revoke one you no longer use first.")));
+        return Err(AppError::field(
+            "name",
+            format!("You have {MAX_LIVE_TOKENS} tokens. Revoke one you no longer use first."),
+        ));
     }
     let secret = new_secret();
     // Expires at the start of the chosen day (UTC): "valid until" reads as the day before.
-    let expires_at = expires_on.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc());
+    let expires_at = expires_on
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc());
     let id = sqlx::query_scalar!(
         "insert into api_tokens (user_id, name, prefix, secret_hash, expires_at) values ($1, $2, $3, $4, $5) returning id",
         user.id,
@@ -59,7 +82,12 @@ pub async fn create(pool: &PgPool, user: &User, name: &str, expires_on: Option<N
     .fetch_one(pool)
     .await?;
     tracing::info!(user = user.id, token = id, "API token created");
-    Ok(NewToken { id, name: name.to_owned(), secret, expires_at: expires_on })
+    Ok(NewToken {
+        id,
+        name: name.to_owned(),
+        secret,
+        expires_at: expires_on,
+    })
 }
 
 pub async fn overview(pool: &PgPool, user: &User) -> Result<TokenOverview, AppError> {
@@ -77,9 +105,19 @@ pub async fn overview(pool: &PgPool, user: &User) -> Result<TokenOverview, AppEr
     )
     .fetch_all(pool)
     .await?;
-    let owned = sqlx::query_scalar!("select id from api_tokens where user_id = $1", user.id).fetch_all(pool).await?;
-    let mine = rows.iter().filter(|r| owned.contains(&r.id)).cloned().collect();
-    Ok(TokenOverview { mine, everyone: all.then_some(rows), now: Utc::now() })
+    let owned = sqlx::query_scalar!("select id from api_tokens where user_id = $1", user.id)
+        .fetch_all(pool)
+        .await?;
+    let mine = rows
+        .iter()
+        .filter(|r| owned.contains(&r.id))
+        .cloned()
+        .collect();
+    Ok(TokenOverview {
+        mine,
+        everyone: all.then_some(rows),
+        now: Utc::now(),
+    })
 }
 
 /// Revokes one of the user's own tokens (admins: anyone's). Revoking twice is fine.
@@ -105,11 +143,18 @@ pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Option<(User, i
     if !secret.starts_with(SECRET_PREFIX) || secret.len() > 200 {
         return Ok(None);
     }
-    let Some((user, token_id, last_used)) = crate::auth::backend::user_by_token(pool, &digest(secret)).await? else {
+    let Some((user, token_id, last_used)) =
+        crate::auth::backend::user_by_token(pool, &digest(secret)).await?
+    else {
         return Ok(None);
     };
     if last_used.is_none_or(|t| Utc::now() - t > Duration::minutes(1)) {
-        sqlx::query!("update api_tokens set last_used_at = now() where id = $1", token_id).execute(pool).await?;
+        sqlx::query!(
+            "update api_tokens set last_used_at = now() where id = $1",
+            token_id
+        )
+        .execute(pool)
+        .await?;
     }
     Ok(Some((user, token_id)))
 }

@@ -11,7 +11,8 @@ use super::{
 use crate::ui::{FieldMessage, FormMessage, action_error, invalid, successes};
 
 fn when(t: Option<DateTime<Utc>>, none: &'static str) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| none.to_owned())
+    t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| none.to_owned())
 }
 
 #[component]
@@ -24,7 +25,10 @@ pub fn ApiTokensSection() -> impl IntoView {
     let revoke_error = action_error(revoke);
     let created = move || create.value().get().and_then(Result::ok);
 
-    let table = move |rows: Vec<TokenRow>, now: DateTime<Utc>, with_owner: bool, label: &'static str| {
+    let table = move |rows: Vec<TokenRow>,
+                      now: DateTime<Utc>,
+                      with_owner: bool,
+                      label: &'static str| {
         if rows.is_empty() {
             return view! { <p class="muted">"No tokens yet."</p> }.into_any();
         }

@@ -10,12 +10,20 @@ where
     I: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
     O: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || action.value().get().and_then(|r: Result<O, AppError>| r.err()))
+    Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(|r: Result<O, AppError>| r.err())
+    })
 }
 
 /// The message for one field, shown under it and announced to screen readers.
 #[component]
-pub fn FieldMessage(#[prop(into)] error: Signal<Option<AppError>>, field: &'static str) -> impl IntoView {
+pub fn FieldMessage(
+    #[prop(into)] error: Signal<Option<AppError>>,
+    field: &'static str,
+) -> impl IntoView {
     let id = format!("{field}-error");
     move || {
         error.get().and_then(|e| e.message_for(field)).map(|msg| {
@@ -28,17 +36,28 @@ pub fn FieldMessage(#[prop(into)] error: Signal<Option<AppError>>, field: &'stat
 #[component]
 pub fn FormMessage(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
-        error.get().and_then(|e| match &e {
-            AppError::Validation(fields) => fields.get("form").cloned(),
-            other => Some(other.to_string()),
-        })
-        .map(|msg| view! { <p class="form-error" role="alert">{msg}</p> })
+        error
+            .get()
+            .and_then(|e| match &e {
+                AppError::Validation(fields) => fields.get("form").cloned(),
+                other => Some(other.to_string()),
+            })
+            .map(|msg| view! { <p class="form-error" role="alert">{msg}</p> })
     }
 }
 
 /// Whether a field has an error, for `aria-invalid`.
-pub fn invalid(error: Signal<Option<AppError>>, field: &'static str) -> impl Fn() -> &'static str + Copy {
-    move || if error.get().and_then(|e| e.message_for(field)).is_some() { "true" } else { "false" }
+pub fn invalid(
+    error: Signal<Option<AppError>>,
+    field: &'static str,
+) -> impl Fn() -> &'static str + Copy {
+    move || {
+        if error.get().and_then(|e| e.message_for(field)).is_some() {
+            "true"
+        } else {
+            "false"
+        }
+    }
 }
 
 /// Shown instead of a page a user may not open.
@@ -73,7 +92,12 @@ where
 #[component]
 pub fn UrlError() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
-    move || query.read().get("error").map(|msg| view! { <p class="form-error" role="alert">{msg}</p> })
+    move || {
+        query
+            .read()
+            .get("error")
+            .map(|msg| view! { <p class="form-error" role="alert">{msg}</p> })
+    }
 }
 
 /// A column heading that sorts the list by its column: `sorted` is `None` when the list is sorted

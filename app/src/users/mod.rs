@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     auth::Role,
     error::AppError,
-    ui::{FieldMessage, FormMessage, Forbidden, action_error, invalid, successes},
+    ui::{FieldMessage, Forbidden, FormMessage, action_error, invalid, successes},
 };
 use api::{CreateUser, SetUserActive, SetUserRole, list_users};
 
@@ -37,15 +37,18 @@ pub fn UsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let set_role = ServerAction::<SetUserRole>::new();
     let set_active = ServerAction::<SetUserActive>::new();
-    let changes = [successes(create), successes(set_role), successes(set_active)];
-    let overview = Resource::new_blocking(
-        move || changes.map(|c| c.get()),
-        |_| list_users(),
-    );
+    let changes = [
+        successes(create),
+        successes(set_role),
+        successes(set_active),
+    ];
+    let overview = Resource::new_blocking(move || changes.map(|c| c.get()), |_| list_users());
     let create_error = action_error(create);
     let me = crate::layout::use_me();
     let change_error = Signal::derive(move || {
-        action_error(set_role).get().or_else(|| action_error(set_active).get())
+        action_error(set_role)
+            .get()
+            .or_else(|| action_error(set_active).get())
     });
 
     view! {
@@ -123,7 +126,12 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
-fn user_row(u: UserListItem, is_me: bool, set_role: ServerAction<SetUserRole>, set_active: ServerAction<SetUserActive>) -> impl IntoView {
+fn user_row(
+    u: UserListItem,
+    is_me: bool,
+    set_role: ServerAction<SetUserRole>,
+    set_active: ServerAction<SetUserActive>,
+) -> impl IntoView {
     let role_id = format!("role-{}", u.id);
     let name = u.display_name.clone();
     view! {

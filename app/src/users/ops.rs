@@ -36,7 +36,10 @@ pub async fn overview(pool: &PgPool) -> Result<UsersOverview, AppError> {
     .into_iter()
     .map(|r| (r.id, r.label))
     .collect();
-    Ok(UsersOverview { users, free_salespeople })
+    Ok(UsersOverview {
+        users,
+        free_salespeople,
+    })
 }
 
 /// Refuses a change that would leave no active admin (nobody could then manage users).
@@ -48,21 +51,34 @@ async fn ensure_another_admin(tx: &mut sqlx::PgConnection, user_id: i64) -> Resu
     .fetch_one(&mut *tx)
     .await?;
     if others == 0 {
-        return Err(AppError::Conflict("Pipeline needs at least one active admin.".into()));
+        return Err(AppError::Conflict(
+            "Pipeline needs at least one active admin.".into(),
+        ));
     }
     Ok(())
 }
 
-pub async fn set_role(pool: &PgPool, admin: &User, user_id: i64, role: Role) -> Result<(), AppError> {
+pub async fn set_role(
+    pool: &PgPool,
+    admin: &User,
+    user_id: i64,
+    role: Role,
+) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     // Serialise admin changes so two concurrent demotions cannot remove the last admin.
-    sqlx::query!("select pg_advisory_xact_lock(hashtext('pipeline.admins'))").execute(&mut *tx).await?;
+    sqlx::query!("select pg_advisory_xact_lock(hashtext('pipeline.admins'))")
+        .execute(&mut *tx)
+        .await?;
     if role != Role::Admin {
         ensure_another_admin(&mut tx, user_id).await?;
     }
-    let updated = sqlx::query!("update users set role = $2 where id = $1", user_id, role.as_str())
-        .execute(&mut *tx)
-        .await?;
+    let updated = sqlx::query!(
+        "update users set role = $2 where id = $1",
+        user_id,
+        role.as_str()
+    )
+    .execute(&mut *tx)
+    .await?;
     if updated.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
@@ -71,28 +87,52 @@ pub async fn set_role(pool: &PgPool, admin: &User, user_id: i64, role: Role) -> 
     Ok(())
 }
 
-pub async fn set_active(pool: &PgPool, admin: &User, user_id: i64, active: bool) -> Result<(), AppError> {
+pub async fn set_active(
+    pool: &PgPool,
+    admin: &User,
+    user_id: i64,
+    active: bool,
+) -> Result<(), AppError> {
     if !active && user_id == admin.id {
-        return Err(AppError::Conflict("You cannot deactivate your own account.".into()));
+        return Err(AppError::Conflict(
+            "You cannot deactivate your own account.".into(),
+        ));
     }
     let mut tx = pool.begin().await?;
-    sqlx::query!("select pg_advisory_xact_lock(hashtext('pipeline.admins'))").execute(&mut *tx).await?;
+    sqlx::query!("select pg_advisory_xact_lock(hashtext('pipeline.admins'))")
+        .execute(&mut *tx)
+        .await?;
     if !active {
         ensure_another_admin(&mut tx, user_id).await?;
     }
     // Deactivated users are signed out at their next request (the backend loads active users only).
-    let updated = sqlx::query!("update users set active = $2 where id = $1", user_id, active)
-        .execute(&mut *tx)
-        .await?;
+    let updated = sqlx::query!(
+        "update users set active = $2 where id = $1",
+        user_id,
+        active
+    )
+    .execute(&mut *tx)
+    .await?;
     if updated.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
-    audit_change(&mut tx, admin, user_id, if active { "reactivated" } else { "deactivated" }).await?;
+    audit_change(
+        &mut tx,
+        admin,
+        user_id,
+        if active { "reactivated" } else { "deactivated" },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
-async fn audit_change(tx: &mut sqlx::PgConnection, admin: &User, user_id: i64, detail: &str) -> Result<(), AppError> {
+async fn audit_change(
+    tx: &mut sqlx::PgConnection,
+    admin: &User,
+    user_id: i64,
+    detail: &str,
+) -> Result<(), AppError> {
     sqlx::query!(
         "insert into auth_events (kind, user_id, email, detail) values ('user_changed', $1, $2, $3)",
         admin.id,

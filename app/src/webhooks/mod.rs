@@ -16,8 +16,14 @@ use serde::{Deserialize, Serialize};
 /// checkboxes `ev_created`, `ev_moved`, `ev_updated`, `ev_closed`, `ev_task`).
 pub const EVENTS: [(&str, &str); 5] = [
     ("opportunity.created", "Opportunity created"),
-    ("opportunity.moved", "Opportunity moved to another stage (or its stage figures updated)"),
-    ("opportunity.updated", "Opportunity description or priority changed"),
+    (
+        "opportunity.moved",
+        "Opportunity moved to another stage (or its stage figures updated)",
+    ),
+    (
+        "opportunity.updated",
+        "Opportunity description or priority changed",
+    ),
     ("opportunity.closed", "Opportunity closed (won or lost)"),
     ("task.created", "Task created by a stage's activity"),
 ];
@@ -80,7 +86,9 @@ pub fn check_url(url: &str) -> Result<String, String> {
         .ok_or("Use an http:// or https:// address.")?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     if host.is_empty() || host.contains(char::is_whitespace) {
-        return Err("The address needs a host name, e.g. https://example.com/hooks/pipeline.".into());
+        return Err(
+            "The address needs a host name, e.g. https://example.com/hooks/pipeline.".into(),
+        );
     }
     if host.contains('@') {
         return Err("Leave user names and passwords out of the address; the signature authenticates Pipeline.".into());
@@ -97,12 +105,25 @@ mod tests {
 
     #[test]
     fn only_plain_http_and_https_addresses_are_accepted() {
-        for ok in ["https://example.com/hook", "http://127.0.0.1:8080/x?y=1", "HTTPS://Example.com"] {
+        for ok in [
+            "https://example.com/hook",
+            "http://127.0.0.1:8080/x?y=1",
+            "HTTPS://Example.com",
+        ] {
             assert!(check_url(ok).is_ok() || ok.starts_with("HTTPS"), "{ok}");
         }
         assert!(check_url("https://example.com/hook").is_ok());
-        for bad in ["ftp://example.com", "javascript:alert(1)", "https://", "https:///path", "//example.com", "https://user:pw@example.com/",
-                    "https://exa mple.com", "file:///etc/passwd", ""] {
+        for bad in [
+            "ftp://example.com",
+            "javascript:alert(1)",
+            "https://",
+            "https:///path",
+            "//example.com",
+            "https://user:pw@example.com/",
+            "https://exa mple.com",
+            "file:///etc/passwd",
+            "",
+        ] {
             assert!(check_url(bad).is_err(), "{bad}");
         }
     }

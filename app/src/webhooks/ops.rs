@@ -24,8 +24,15 @@ fn event_of(kind: ChangeKind) -> Option<&'static str> {
 
 /// Writes the opportunity's event, as it is now, to the outbox — in the caller's transaction.
 /// Costs one cheap check when no webhook listens.
-pub async fn emit_opportunity(conn: &mut PgConnection, id: i64, kind: ChangeKind, user_id: i64) -> Result<(), sqlx::Error> {
-    let Some(event) = event_of(kind) else { return Ok(()) };
+pub async fn emit_opportunity(
+    conn: &mut PgConnection,
+    id: i64,
+    kind: ChangeKind,
+    user_id: i64,
+) -> Result<(), sqlx::Error> {
+    let Some(event) = event_of(kind) else {
+        return Ok(());
+    };
     sqlx::query!(
         r#"select webhook_emit($2, jsonb_build_object(
                'event', $2::text, 'occurred_at', clock_timestamp(),
@@ -73,21 +80,44 @@ pub async fn emit_task(conn: &mut PgConnection, task_id: i64) -> Result<(), sqlx
 fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("whsec_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    format!(
+        "whsec_{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
 }
 
-pub async fn create(pool: &PgPool, admin: &User, url: &str, description: &str, events: &[String]) -> Result<NewWebhook, AppError> {
+pub async fn create(
+    pool: &PgPool,
+    admin: &User,
+    url: &str,
+    description: &str,
+    events: &[String],
+) -> Result<NewWebhook, AppError> {
     let mut errors = FieldErrors::default();
     let url = check_url(url).map_err(|m| errors.add("url", m)).ok();
     let description = description.trim();
-    errors.check(description.chars().count() <= 200, "description", "Use at most 200 characters.");
-    let mut chosen: Vec<String> = events.iter().map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).collect();
+    errors.check(
+        description.chars().count() <= 200,
+        "description",
+        "Use at most 200 characters.",
+    );
+    let mut chosen: Vec<String> = events
+        .iter()
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty())
+        .collect();
     chosen.sort();
     chosen.dedup();
     errors.check(!chosen.is_empty(), "events", "Choose at least one event.");
-    errors.check(chosen.iter().all(|e| EVENTS.iter().any(|(k, _)| k == e)), "events", "Choose events from the list.");
+    errors.check(
+        chosen.iter().all(|e| EVENTS.iter().any(|(k, _)| k == e)),
+        "events",
+        "Choose events from the list.",
+    );
     errors.finish()?;
-    let Some(url) = url else { return Err(AppError::field("url", "That address is not valid.")) };
+    let Some(url) = url else {
+        return Err(AppError::field("url", "That address is not valid."));
+    };
     let secret = new_secret();
     let id = sqlx::query_scalar!(
         "insert into webhooks (url, description, secret, events, created_by) values ($1, $2, $3, $4, $5) returning id",
@@ -104,13 +134,25 @@ pub async fn create(pool: &PgPool, admin: &User, url: &str, description: &str, e
 }
 
 pub async fn set_active(pool: &PgPool, id: i64, active: bool) -> Result<(), AppError> {
-    let done = sqlx::query!("update webhooks set active = $2 where id = $1", id, active).execute(pool).await?;
-    if done.rows_affected() == 0 { Err(AppError::NotFound) } else { Ok(()) }
+    let done = sqlx::query!("update webhooks set active = $2 where id = $1", id, active)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        Err(AppError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 pub async fn delete(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    let done = sqlx::query!("delete from webhooks where id = $1", id).execute(pool).await?;
-    if done.rows_affected() == 0 { Err(AppError::NotFound) } else { Ok(()) }
+    let done = sqlx::query!("delete from webhooks where id = $1", id)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        Err(AppError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Sends a failed (or pending) delivery again now.
@@ -121,7 +163,11 @@ pub async fn retry(pool: &PgPool, delivery_id: i64) -> Result<(), AppError> {
     )
     .execute(pool)
     .await?;
-    if done.rows_affected() == 0 { Err(AppError::NotFound) } else { Ok(()) }
+    if done.rows_affected() == 0 {
+        Err(AppError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 pub async fn overview(pool: &PgPool, log: Option<i64>) -> Result<WebhooksOverview, AppError> {
@@ -179,7 +225,12 @@ async fn deliveries(pool: &PgPool, webhook_id: i64) -> Result<Vec<DeliveryRow>, 
             attempts: attempts
                 .iter()
                 .filter(|a| a.delivery_id == r.id)
-                .map(|a| AttemptRow { at: a.attempted_at, response_status: a.response_status, error: a.error.clone(), duration_ms: a.duration_ms })
+                .map(|a| AttemptRow {
+                    at: a.attempted_at,
+                    response_status: a.response_status,
+                    error: a.error.clone(),
+                    duration_ms: a.duration_ms,
+                })
                 .collect(),
             next_attempt_at: (r.status == "pending").then_some(r.next_attempt_at),
             id: r.id,

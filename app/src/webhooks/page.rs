@@ -14,7 +14,13 @@ use crate::{
     ui::{FieldMessage, Forbidden, FormMessage, action_error, invalid, successes},
 };
 
-const BOXES: [&str; 5] = ["ev_created", "ev_moved", "ev_updated", "ev_closed", "ev_task"];
+const BOXES: [&str; 5] = [
+    "ev_created",
+    "ev_moved",
+    "ev_updated",
+    "ev_closed",
+    "ev_task",
+];
 
 fn when(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
@@ -26,12 +32,23 @@ pub fn WebhooksPage() -> impl IntoView {
     let set_active = ServerAction::<SetWebhookActive>::new();
     let delete = ServerAction::<DeleteWebhook>::new();
     let retry = ServerAction::<RetryDelivery>::new();
-    let changes = [successes(create), successes(set_active), successes(delete), successes(retry)];
+    let changes = [
+        successes(create),
+        successes(set_active),
+        successes(delete),
+        successes(retry),
+    ];
     let query = use_query_map();
-    let overview = Resource::new(move || (changes.map(|c| c.get()), query.with(|q| q.get("log"))), |(_, log)| list_webhooks(log));
+    let overview = Resource::new(
+        move || (changes.map(|c| c.get()), query.with(|q| q.get("log"))),
+        |(_, log)| list_webhooks(log),
+    );
     let create_error = action_error(create);
     let change_error = Signal::derive(move || {
-        action_error(set_active).get().or_else(|| action_error(delete).get()).or_else(|| action_error(retry).get())
+        action_error(set_active)
+            .get()
+            .or_else(|| action_error(delete).get())
+            .or_else(|| action_error(retry).get())
     });
     let created = move || create.value().get().and_then(Result::ok);
 

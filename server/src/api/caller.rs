@@ -30,14 +30,23 @@ pub fn limiter(per_second: u32) -> Arc<Limiter> {
 }
 
 /// Requires `Authorization: Bearer <token>`; puts the [`Caller`] in the request's extensions.
-pub async fn authenticate(State(state): State<ApiState>, mut request: Request, next: Next) -> Response {
+pub async fn authenticate(
+    State(state): State<ApiState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let secret = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim);
-    let Some(secret) = secret else { return Problem::from(AppError::Unauthorized).into_response() };
+    let Some(secret) = secret else {
+        return Problem::from(AppError::Unauthorized).into_response();
+    };
     let (user, token_id) = match app::tokens::ops::authenticate(&state.pool, secret).await {
         Ok(Some(found)) => found,
         Ok(None) => return Problem::from(AppError::Unauthorized).into_response(),

@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 use super::{ApiState, caller::Caller, problem::Problem};
 
 pub fn etag(version: i32) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"v{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+    HeaderValue::from_str(&format!("\"v{version}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"\""))
 }
 
 /// The versions an `If-Match` header accepts: `None` when absent or `*` (no precondition).
@@ -27,7 +28,14 @@ pub fn if_match(headers: &HeaderMap) -> Option<Vec<i32>> {
     Some(
         value
             .split(',')
-            .filter_map(|tag| tag.trim().trim_start_matches("W/").trim_matches('"').strip_prefix('v')?.parse().ok())
+            .filter_map(|tag| {
+                tag.trim()
+                    .trim_start_matches("W/")
+                    .trim_matches('"')
+                    .strip_prefix('v')?
+                    .parse()
+                    .ok()
+            })
             .collect(),
     )
 }
@@ -45,7 +53,11 @@ pub fn required_version(headers: &HeaderMap, current: i32) -> Result<i32, Proble
 /// precondition (412); without it, a conflict (409).
 pub fn stale_is_412(headers: &HeaderMap, problem: Problem) -> Problem {
     let stale = problem.status == 409 && problem.detail == app::opportunities::STALE;
-    if stale && if_match(headers).is_some() { Problem::stale() } else { problem }
+    if stale && if_match(headers).is_some() {
+        Problem::stale()
+    } else {
+        problem
+    }
 }
 
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -56,19 +68,48 @@ const KEEP_HOURS: i32 = 24;
 /// For POSTs carrying `Idempotency-Key`: the first request reserves the key, runs and records its
 /// answer; a repeat gets the recorded answer (`Idempotent-Replayed: true`) and changes nothing.
 pub async fn idempotency(State(state): State<ApiState>, request: Request, next: Next) -> Response {
-    let key = request.headers().get(IDEMPOTENCY_KEY).map(|v| v.to_str().map(str::to_owned));
-    let (Some(key), Method::POST) = (key, request.method().clone()) else { return next.run(request).await };
-    let Ok(key) = key.map(|k| k.trim().to_owned()).map_err(|_| ()).and_then(|k| if (1..=200).contains(&k.len()) { Ok(k) } else { Err(()) }) else {
-        return Problem::new(StatusCode::BAD_REQUEST, "Idempotency-Key must be 1 to 200 visible characters.").into_response();
+    let key = request
+        .headers()
+        .get(IDEMPOTENCY_KEY)
+        .map(|v| v.to_str().map(str::to_owned));
+    let (Some(key), Method::POST) = (key, request.method().clone()) else {
+        return next.run(request).await;
     };
-    let Some(user_id) = request.extensions().get::<Caller>().map(|c| c.viewer.user.id) else {
+    let Ok(key) = key
+        .map(|k| k.trim().to_owned())
+        .map_err(|_| ())
+        .and_then(|k| {
+            if (1..=200).contains(&k.len()) {
+                Ok(k)
+            } else {
+                Err(())
+            }
+        })
+    else {
+        return Problem::new(
+            StatusCode::BAD_REQUEST,
+            "Idempotency-Key must be 1 to 200 visible characters.",
+        )
+        .into_response();
+    };
+    let Some(user_id) = request
+        .extensions()
+        .get::<Caller>()
+        .map(|c| c.viewer.user.id)
+    else {
         return next.run(request).await;
     };
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, app::import::MAX_BYTES).await else {
-        return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "The body is too large.").into_response();
+        return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "The body is too large.")
+            .into_response();
     };
-    let fingerprint = format!("{} {} {}", parts.method, parts.uri.path(), hex::encode(Sha256::digest(&bytes)));
+    let fingerprint = format!(
+        "{} {} {}",
+        parts.method,
+        parts.uri.path(),
+        hex::encode(Sha256::digest(&bytes))
+    );
 
     let reserved = sqlx::query_scalar::<_, i32>(
         "with old as (delete from idempotency_keys where created_at < now() - make_interval(hours => $4))
@@ -87,19 +128,35 @@ pub async fn idempotency(State(state): State<ApiState>, request: Request, next: 
         Ok(Some(_)) => {}
     }
 
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     let (parts, body) = response.into_parts();
     let Ok(bytes) = to_bytes(body, 16 << 20).await else {
-        return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "The answer could not be read.").into_response();
+        return Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The answer could not be read.",
+        )
+        .into_response();
     };
     let recorded = if parts.status.is_server_error() {
         // Nothing was changed (every change is one transaction): let the client retry it.
-        sqlx::query("delete from idempotency_keys where user_id = $1 and key = $2").bind(user_id).bind(&key).execute(&state.pool).await
+        sqlx::query("delete from idempotency_keys where user_id = $1 and key = $2")
+            .bind(user_id)
+            .bind(&key)
+            .execute(&state.pool)
+            .await
     } else {
-        let headers: serde_json::Map<String, serde_json::Value> = [header::CONTENT_TYPE, header::ETAG, header::LOCATION]
-            .iter()
-            .filter_map(|name| Some((name.to_string(), parts.headers.get(name)?.to_str().ok()?.into())))
-            .collect();
+        let headers: serde_json::Map<String, serde_json::Value> =
+            [header::CONTENT_TYPE, header::ETAG, header::LOCATION]
+                .iter()
+                .filter_map(|name| {
+                    Some((
+                        name.to_string(),
+                        parts.headers.get(name)?.to_str().ok()?.into(),
+                    ))
+                })
+                .collect();
         sqlx::query("update idempotency_keys set status = $3, body = $4, headers = $5 where user_id = $1 and key = $2")
             .bind(user_id)
             .bind(&key)

@@ -89,10 +89,17 @@ fn summary(c: ContactListItem) -> ContactSummary {
 /// Contacts in your access, by name.
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "Contacts", params(ContactParams),
     responses((status = 200, body = ContactPage), (status = 401, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
-pub async fn list(State(state): State<ApiState>, Extension(caller): Extension<Caller>, Query(params): Query) -> Result<Json<ContactPage>, Problem> {
+pub async fn list(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Query(params): Query,
+) -> Result<Json<ContactPage>, Problem> {
     let kind = match params.get("kind").map(|k| k.trim()) {
         None => None,
-        Some(k) => Some(ContactKind::parse(k).ok_or_else(|| AppError::field("kind", "Use company or person."))?),
+        Some(k) => Some(
+            ContactKind::parse(k)
+                .ok_or_else(|| AppError::field("kind", "Use company or person."))?,
+        ),
     };
     let limit = super::extract::limit(&params)?;
     let after = match params.get("cursor") {
@@ -101,16 +108,30 @@ pub async fn list(State(state): State<ApiState>, Extension(caller): Extension<Ca
             hex::decode(c.trim())
                 .ok()
                 .and_then(|b| serde_json::from_slice::<(String, i64)>(&b).ok())
-                .ok_or_else(|| AppError::field("cursor", "This cursor is not from this list; start without one."))?,
+                .ok_or_else(|| {
+                    AppError::field(
+                        "cursor",
+                        "This cursor is not from this list; start without one.",
+                    )
+                })?,
         ),
     };
-    let search: String = params.get("q").map(|q| q.trim().chars().take(app::contacts::MAX_SEARCH).collect()).unwrap_or_default();
-    let mut items = ops::list_after(&state.pool, &caller.viewer, &search, kind, after, limit + 1).await?;
+    let search: String = params
+        .get("q")
+        .map(|q| q.trim().chars().take(app::contacts::MAX_SEARCH).collect())
+        .unwrap_or_default();
+    let mut items =
+        ops::list_after(&state.pool, &caller.viewer, &search, kind, after, limit + 1).await?;
     let next = (items.len() as i64 > limit).then(|| {
         items.truncate(limit as usize);
-        items.last().map(|c| hex::encode(serde_json::json!([c.name, c.id]).to_string()))
+        items
+            .last()
+            .map(|c| hex::encode(serde_json::json!([c.name, c.id]).to_string()))
     });
-    Ok(Json(ContactPage { items: items.into_iter().map(summary).collect(), next_cursor: next.flatten() }))
+    Ok(Json(ContactPage {
+        items: items.into_iter().map(summary).collect(),
+        next_cursor: next.flatten(),
+    }))
 }
 
 fn contact(d: ContactDetail, company_no: Option<String>) -> Contact {
@@ -133,7 +154,12 @@ fn contact(d: ContactDetail, company_no: Option<String>) -> Contact {
     }
 }
 
-async fn answer(state: &ApiState, caller: &Caller, id: i64, status: StatusCode) -> Result<Response, Problem> {
+async fn answer(
+    state: &ApiState,
+    caller: &Caller,
+    id: i64,
+    status: StatusCode,
+) -> Result<Response, Problem> {
     let detail = ops::get(&state.pool, &caller.viewer, id).await?;
     let company_no = match detail.company_id.filter(|_| detail.company_readable) {
         Some(company) => Some(ops::get(&state.pool, &caller.viewer, company).await?.no),
@@ -154,7 +180,11 @@ async fn answer(state: &ApiState, caller: &Caller, id: i64, status: StatusCode) 
 /// One contact.
 #[utoipa::path(get, path = "/api/v1/contacts/{no}", tag = "Contacts", params(("no" = String, Path)),
     responses((status = 200, body = Contact, headers(("ETag" = String))), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn get(State(state): State<ApiState>, Extension(caller): Extension<Caller>, Path(no): Path<String>) -> Result<Response, Problem> {
+pub async fn get(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(no): Path<String>,
+) -> Result<Response, Problem> {
     let id = ops::find_by_no(&state.pool, &caller.viewer, &no).await?;
     answer(&state, &caller, id, StatusCode::OK).await
 }
@@ -185,11 +215,21 @@ pub struct NewContact {
     responses((status = 201, body = Contact, headers(("ETag" = String), ("Location" = String))), (status = 400, body = Problem),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 415, body = Problem),
         (status = 422, body = Problem), (status = 429, body = Problem)))]
-pub async fn create(State(state): State<ApiState>, Extension(caller): Extension<Caller>, Json(body): Json<NewContact>) -> Result<Response, Problem> {
+pub async fn create(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<NewContact>,
+) -> Result<Response, Problem> {
     let mut errors = app::error::FieldErrors::default();
-    let company_id = company_reference(&state, &caller, body.company_no.as_deref(), &mut errors).await.flatten();
+    let company_id = company_reference(&state, &caller, body.company_no.as_deref(), &mut errors)
+        .await
+        .flatten();
     // Default: the caller's own salesperson record.
-    let salesperson_id = salesperson_reference(&state, body.salesperson_code.as_deref(), &mut errors).await?.flatten().or(caller.viewer.user.salesperson_id);
+    let salesperson_id =
+        salesperson_reference(&state, body.salesperson_code.as_deref(), &mut errors)
+            .await?
+            .flatten()
+            .or(caller.viewer.user.salesperson_id);
     errors.finish()?;
     let form = ContactForm {
         kind: body.kind,
@@ -204,7 +244,9 @@ pub async fn create(State(state): State<ApiState>, Extension(caller): Extension<
         country: body.country.unwrap_or_default(),
         salesperson_id: salesperson_id.map(|id| id.to_string()).unwrap_or_default(),
     };
-    let id = ops::create(&state.pool, &caller.viewer, &form).await.map_err(rename_fields)?;
+    let id = ops::create(&state.pool, &caller.viewer, &form)
+        .await
+        .map_err(rename_fields)?;
     answer(&state, &caller, id, StatusCode::CREATED).await
 }
 
@@ -244,8 +286,13 @@ pub async fn edit(
     let version = super::conditional::required_version(&headers, now.version)?;
     let mut errors = app::error::FieldErrors::default();
     // Absent: unchanged; `""`: none.
-    let company_id = company_reference(&state, &caller, body.company_no.as_deref(), &mut errors).await.unwrap_or(now.company_id);
-    let salesperson_id = salesperson_reference(&state, body.salesperson_code.as_deref(), &mut errors).await?.unwrap_or(now.salesperson_id);
+    let company_id = company_reference(&state, &caller, body.company_no.as_deref(), &mut errors)
+        .await
+        .unwrap_or(now.company_id);
+    let salesperson_id =
+        salesperson_reference(&state, body.salesperson_code.as_deref(), &mut errors)
+            .await?
+            .unwrap_or(now.salesperson_id);
     errors.finish()?;
     let form = ContactForm {
         kind: now.kind.as_str().into(),
@@ -260,42 +307,63 @@ pub async fn edit(
         country: body.country.unwrap_or(now.country),
         salesperson_id: salesperson_id.map(|id| id.to_string()).unwrap_or_default(),
     };
-    ops::update(&state.pool, &caller.viewer, id, version, &form).await.map_err(|e| {
-        let mut p = rename_fields(e);
-        if p.status == 409 && super::conditional::if_match(&headers).is_some() {
-            p = Problem::stale();
-        }
-        p
-    })?;
+    ops::update(&state.pool, &caller.viewer, id, version, &form)
+        .await
+        .map_err(|e| {
+            let mut p = rename_fields(e);
+            if p.status == 409 && super::conditional::if_match(&headers).is_some() {
+                p = Problem::stale();
+            }
+            p
+        })?;
     answer(&state, &caller, id, StatusCode::OK).await
 }
 
 /// The contact operations name the form's fields; the API's body names them differently.
 fn rename_fields(e: AppError) -> Problem {
-    e.rename("company_id", "company_no").rename("salesperson_id", "salesperson_code").into()
+    e.rename("company_id", "company_no")
+        .rename("salesperson_id", "salesperson_code")
+        .into()
 }
 
 /// A body's `company_no`: `None` when absent, `Some(None)` when empty (or unknown: then a field
 /// error is added), else the company in the caller's access.
-async fn company_reference(state: &ApiState, caller: &Caller, no: Option<&str>, errors: &mut app::error::FieldErrors) -> Option<Option<i64>> {
+async fn company_reference(
+    state: &ApiState,
+    caller: &Caller,
+    no: Option<&str>,
+    errors: &mut app::error::FieldErrors,
+) -> Option<Option<i64>> {
     match no.map(str::trim)? {
         "" => Some(None),
         no => Some(
             ops::find_by_no(&state.pool, &caller.viewer, no)
                 .await
-                .map_err(|_| errors.add("company_no", "No company with this number in your access."))
+                .map_err(|_| {
+                    errors.add("company_no", "No company with this number in your access.")
+                })
                 .ok(),
         ),
     }
 }
 
 /// A body's `salesperson_code`, read the same way as [`company_reference`].
-async fn salesperson_reference(state: &ApiState, code: Option<&str>, errors: &mut app::error::FieldErrors) -> Result<Option<Option<i64>>, Problem> {
-    let Some(code) = code.map(str::trim) else { return Ok(None) };
+async fn salesperson_reference(
+    state: &ApiState,
+    code: Option<&str>,
+    errors: &mut app::error::FieldErrors,
+) -> Result<Option<Option<i64>>, Problem> {
+    let Some(code) = code.map(str::trim) else {
+        return Ok(None);
+    };
     if code.is_empty() {
         return Ok(Some(None));
     }
     let id = ops::salesperson_by_code(&state.pool, code).await?;
-    errors.check(id.is_some(), "salesperson_code", "No salesperson with this code.");
+    errors.check(
+        id.is_some(),
+        "salesperson_code",
+        "No salesperson with this code.",
+    );
     Ok(Some(id))
 }

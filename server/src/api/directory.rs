@@ -62,7 +62,14 @@ pub async fn salespeople(State(state): State<ApiState>) -> Result<Json<Vec<Sales
     Ok(Json(
         all.salespeople
             .into_iter()
-            .map(|s| Salesperson { id: s.id, code: s.code, name: s.name, email: s.email, blocked: s.blocked, teams: s.teams })
+            .map(|s| Salesperson {
+                id: s.id,
+                code: s.code,
+                name: s.name,
+                email: s.email,
+                blocked: s.blocked,
+                teams: s.teams,
+            })
             .collect(),
     ))
 }
@@ -84,7 +91,12 @@ pub async fn teams(State(state): State<ApiState>) -> Result<Json<Vec<Team>>, Pro
     Ok(Json(
         all.teams
             .into_iter()
-            .map(|t| Team { id: t.id, code: t.code, name: t.name, members: t.members.into_iter().map(|m| m.code).collect() })
+            .map(|t| Team {
+                id: t.id,
+                code: t.code,
+                name: t.name,
+                members: t.members.into_iter().map(|m| m.code).collect(),
+            })
             .collect(),
     ))
 }
@@ -151,9 +163,17 @@ pub async fn sales_cycles(State(state): State<ApiState>) -> Result<Json<Vec<Sale
 /// One sales cycle with its stages.
 #[utoipa::path(get, path = "/api/v1/sales-cycles/{code}", tag = "Setup", params(("code" = String, Path)),
     responses((status = 200, body = SalesCycle), (status = 401, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
-pub async fn sales_cycle(State(state): State<ApiState>, Path(code): Path<String>) -> Result<Json<SalesCycle>, Problem> {
+pub async fn sales_cycle(
+    State(state): State<ApiState>,
+    Path(code): Path<String>,
+) -> Result<Json<SalesCycle>, Problem> {
     let found = app::opportunities::ops::cycles_with_stages(&state.pool, Some(&code)).await?;
-    found.into_iter().next().map(cycle).map(Json).ok_or_else(|| app::error::AppError::NotFound.into())
+    found
+        .into_iter()
+        .next()
+        .map(cycle)
+        .map(Json)
+        .ok_or_else(|| app::error::AppError::NotFound.into())
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -26,7 +26,10 @@ pub fn router(document: utoipa::openapi::OpenApi) -> Router {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn text(v: &Value) -> String {
@@ -39,18 +42,28 @@ fn type_of(schema: &Value) -> String {
         let name = r.rsplit('/').next().unwrap_or(r);
         return format!("<a href=\"#schema-{0}\">{0}</a>", esc(name));
     }
-    if let Some(one_of) = schema.get("oneOf").or_else(|| schema.get("anyOf")).and_then(Value::as_array) {
+    if let Some(one_of) = schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))
+        .and_then(Value::as_array)
+    {
         return one_of.iter().map(type_of).collect::<Vec<_>>().join(" or ");
     }
     let kinds: Vec<String> = match schema.get("type") {
         Some(Value::String(t)) => vec![t.clone()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_owned))
+            .collect(),
         _ => vec![],
     };
     let mut words: Vec<String> = kinds
         .iter()
         .map(|t| match t.as_str() {
-            "array" => format!("array of {}", schema.get("items").map(type_of).unwrap_or_default()),
+            "array" => format!(
+                "array of {}",
+                schema.get("items").map(type_of).unwrap_or_default()
+            ),
             "string" => match schema.get("format").and_then(Value::as_str) {
                 Some(f) => format!("string ({})", esc(f)),
                 None => "string".into(),
@@ -71,13 +84,25 @@ fn render(doc: &Value) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} reference</title><style>{STYLE}</style></head><body><main>"
     ));
-    out.push_str(&format!("<h1>{title}</h1><p>{}</p>", text(&doc["info"]["description"])));
+    out.push_str(&format!(
+        "<h1>{title}</h1><p>{}</p>",
+        text(&doc["info"]["description"])
+    ));
     out.push_str(INTRO);
 
     // Operations, grouped by tag in the document's tag order.
     let tags: Vec<(String, String)> = doc["tags"]
         .as_array()
-        .map(|ts| ts.iter().map(|t| (t["name"].as_str().unwrap_or("").to_owned(), text(&t["description"]))).collect())
+        .map(|ts| {
+            ts.iter()
+                .map(|t| {
+                    (
+                        t["name"].as_str().unwrap_or("").to_owned(),
+                        text(&t["description"]),
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default();
     out.push_str("<nav aria-label=\"Contents\"><ul>");
     for (tag, _) in &tags {
@@ -87,11 +112,16 @@ fn render(doc: &Value) -> String {
     let empty = serde_json::Map::new();
     let paths = doc["paths"].as_object().unwrap_or(&empty);
     for (tag, description) in &tags {
-        out.push_str(&format!("<section><h2 id=\"tag-{0}\">{0}</h2><p>{description}</p>", esc(tag)));
+        out.push_str(&format!(
+            "<section><h2 id=\"tag-{0}\">{0}</h2><p>{description}</p>",
+            esc(tag)
+        ));
         for (path, item) in paths {
             for method in ["get", "post", "patch", "put", "delete"] {
                 let Some(op) = item.get(method) else { continue };
-                let in_tag = op["tags"].as_array().is_some_and(|ts| ts.iter().any(|t| t.as_str() == Some(tag)));
+                let in_tag = op["tags"]
+                    .as_array()
+                    .is_some_and(|ts| ts.iter().any(|t| t.as_str() == Some(tag)));
                 if in_tag {
                     operation(&mut out, method, path, op);
                 }
@@ -107,12 +137,22 @@ fn render(doc: &Value) -> String {
             if let Some(d) = schema.get("description") {
                 out.push_str(&format!("<p>{}</p>", text(d)));
             }
-            let required: Vec<&str> =
-                schema["required"].as_array().map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            let required: Vec<&str> = schema["required"]
+                .as_array()
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
             if let Some(props) = schema["properties"].as_object() {
                 out.push_str("<div class=\"scroll\"><table><thead><tr><th>Field</th><th>Type</th><th>Required</th><th>Description</th></tr></thead><tbody>");
                 for (field, prop) in props {
-                    let example = prop.get("example").map(|e| format!(" <span class=\"muted\">e.g. <code>{}</code></span>", esc(&e.to_string()))).unwrap_or_default();
+                    let example = prop
+                        .get("example")
+                        .map(|e| {
+                            format!(
+                                " <span class=\"muted\">e.g. <code>{}</code></span>",
+                                esc(&e.to_string())
+                            )
+                        })
+                        .unwrap_or_default();
                     out.push_str(&format!(
                         "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}{example}</td></tr>",
                         esc(field),
@@ -139,7 +179,11 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Value) {
         esc(path)
     ));
     for key in ["summary", "description"] {
-        if let Some(t) = op.get(key).and_then(Value::as_str).filter(|t| !t.is_empty()) {
+        if let Some(t) = op
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+        {
             out.push_str(&format!("<p>{}</p>", esc(t)));
         }
     }
@@ -151,7 +195,11 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Value) {
                 text(&p["name"]),
                 text(&p["in"]),
                 type_of(&p["schema"]),
-                if p["required"].as_bool() == Some(true) { "yes" } else { "" },
+                if p["required"].as_bool() == Some(true) {
+                    "yes"
+                } else {
+                    ""
+                },
                 text(&p["description"]),
             ));
         }
@@ -159,13 +207,21 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Value) {
     }
     if let Some(body) = op["requestBody"]["content"].as_object() {
         for (media, content) in body {
-            out.push_str(&format!("<h4>Body</h4><p><code>{}</code>: {}</p>", esc(media), type_of(&content["schema"])));
+            out.push_str(&format!(
+                "<h4>Body</h4><p><code>{}</code>: {}</p>",
+                esc(media),
+                type_of(&content["schema"])
+            ));
         }
     }
     if let Some(responses) = op["responses"].as_object() {
         out.push_str("<h4>Responses</h4><ul class=\"responses\">");
         for (status, r) in responses {
-            let schema = r["content"].as_object().and_then(|c| c.values().next()).map(|c| type_of(&c["schema"])).unwrap_or_default();
+            let schema = r["content"]
+                .as_object()
+                .and_then(|c| c.values().next())
+                .map(|c| type_of(&c["schema"]))
+                .unwrap_or_default();
             let description = match text(&r["description"]) {
                 d if d.is_empty() => status
                     .parse::<u16>()
@@ -176,7 +232,10 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Value) {
                     .to_owned(),
                 d => d,
             };
-            out.push_str(&format!("<li><strong>{}</strong> {description} {schema}</li>", esc(status)));
+            out.push_str(&format!(
+                "<li><strong>{}</strong> {description} {schema}</li>",
+                esc(status)
+            ));
         }
         out.push_str("</ul>");
     }

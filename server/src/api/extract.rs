@@ -25,17 +25,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
 
 fn json_problem(rejection: JsonRejection) -> Problem {
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => {
-            Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON with Content-Type: application/json.")
-        }
+        JsonRejection::MissingJsonContentType(_) => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send the body as JSON with Content-Type: application/json.",
+        ),
         JsonRejection::JsonDataError(e) => {
             // serde says which field and why: "missing field `cycle`", "invalid type: …".
             let detail = e.body_text();
-            let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "The JSON does not fit this request.");
-            p.errors.push(FieldError { field: "body".into(), message: detail });
+            let mut p = Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The JSON does not fit this request.",
+            );
+            p.errors.push(FieldError {
+                field: "body".into(),
+                message: detail,
+            });
             p
         }
-        JsonRejection::JsonSyntaxError(e) => Problem::new(StatusCode::BAD_REQUEST, format!("The body is not valid JSON: {}", e.body_text())),
+        JsonRejection::JsonSyntaxError(e) => Problem::new(
+            StatusCode::BAD_REQUEST,
+            format!("The body is not valid JSON: {}", e.body_text()),
+        ),
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "The body is too large.")
         }
@@ -64,10 +74,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
-        axum::extract::Query::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(v)| Self(v))
-            .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("The query string could not be read: {}", e.body_text())))
+        axum::extract::Query::<std::collections::HashMap<String, String>>::from_request_parts(
+            parts, state,
+        )
+        .await
+        .map(|axum::extract::Query(v)| Self(v))
+        .map_err(|e| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                format!("The query string could not be read: {}", e.body_text()),
+            )
+        })
     }
 }
 
@@ -86,6 +103,8 @@ pub fn limit(params: &std::collections::HashMap<String, String>) -> Result<i64, 
             .parse::<i64>()
             .ok()
             .filter(|l| (1..=200).contains(l))
-            .ok_or_else(|| app::error::AppError::field("limit", "Use a limit from 1 to 200.").into()),
+            .ok_or_else(|| {
+                app::error::AppError::field("limit", "Use a limit from 1 to 200.").into()
+            }),
     }
 }

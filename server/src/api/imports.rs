@@ -44,32 +44,59 @@ pub async fn import(
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<Json<ImportResult>, Problem> {
-    let kind = ImportKind::parse(&kind).ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "Import contacts or opportunities."))?;
-    let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let kind = ImportKind::parse(&kind)
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "Import contacts or opportunities."))?;
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !content_type.starts_with("text/csv") && !content_type.starts_with("text/plain") {
-        return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Send the file as the body with Content-Type: text/csv."));
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send the file as the body with Content-Type: text/csv.",
+        ));
     }
-    let bytes = to_bytes(body, app::import::MAX_BYTES)
-        .await
-        .map_err(|_| Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "The file is larger than 10 MB: split it."))?;
-    let text = String::from_utf8(bytes.to_vec()).map_err(|_| app::error::AppError::field("file", "The file is not UTF-8 text."))?;
-    let report = app::import::ops::run_text(&state.pool, &caller.viewer, kind, &text, None, today()).await?;
+    let bytes = to_bytes(body, app::import::MAX_BYTES).await.map_err(|_| {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The file is larger than 10 MB: split it.",
+        )
+    })?;
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| app::error::AppError::field("file", "The file is not UTF-8 text."))?;
+    let report =
+        app::import::ops::run_text(&state.pool, &caller.viewer, kind, &text, None, today()).await?;
     report_answer(report)
 }
 
 fn report_answer(report: ImportReport) -> Result<Json<ImportResult>, Problem> {
     if report.errors.is_empty() {
-        return Ok(Json(ImportResult { imported: report.imported, rows: report.rows }));
+        return Ok(Json(ImportResult {
+            imported: report.imported,
+            rows: report.rows,
+        }));
     }
     let count = report.errors.len() + report.more_errors;
     let mut problem = Problem::new(
         StatusCode::UNPROCESSABLE_ENTITY,
-        format!("Nothing was imported: {count} problem(s) in {} rows.", report.rows),
+        format!(
+            "Nothing was imported: {count} problem(s) in {} rows.",
+            report.rows
+        ),
     );
     problem.errors = report
         .errors
         .into_iter()
-        .map(|RowError { row, field, message }| FieldError { field: format!("row {row}: {field}"), message })
+        .map(
+            |RowError {
+                 row,
+                 field,
+                 message,
+             }| FieldError {
+                field: format!("row {row}: {field}"),
+                message,
+            },
+        )
         .collect();
     Err(problem)
 }

@@ -136,11 +136,22 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// `/api/v1/*`, `/api/openapi.json` and `/api/docs`.
 pub fn router(pool: PgPool, options: ApiOptions) -> Router {
-    let state = ApiState { pool, limiter: caller::limiter(options.rate_limit) };
+    let state = ApiState {
+        pool,
+        limiter: caller::limiter(options.rate_limit),
+    };
     let (v1, document) = routes();
     let v1 = v1
         // Not a fallback: the app's router has that (and a router may have only one).
-        .route("/api/v1/{*rest}", axum::routing::any(|| async { Problem::new(StatusCode::NOT_FOUND, "There is no such API route. See /api/docs.") }))
+        .route(
+            "/api/v1/{*rest}",
+            axum::routing::any(|| async {
+                Problem::new(
+                    StatusCode::NOT_FOUND,
+                    "There is no such API route. See /api/docs.",
+                )
+            }),
+        )
         // Innermost first: the caller is known before the idempotency check needs them.
         .layer(from_fn_with_state(state.clone(), conditional::idempotency))
         .layer(from_fn_with_state(state.clone(), caller::authenticate))
@@ -162,7 +173,9 @@ async fn plain_errors_as_problems(request: Request, next: Next) -> Response {
     if (status.is_client_error() || status.is_server_error()) && !is_problem {
         let allow = response.headers().get(header::ALLOW).cloned();
         let detail = match status {
-            StatusCode::METHOD_NOT_ALLOWED => "This route does not take this method. See /api/docs.".to_owned(),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                "This route does not take this method. See /api/docs.".to_owned()
+            }
             StatusCode::PAYLOAD_TOO_LARGE => format!("The body is larger than {} bytes.", MAX_BODY),
             StatusCode::REQUEST_TIMEOUT => "The request took too long.".to_owned(),
             other => other.canonical_reason().unwrap_or("Error").to_owned(),

@@ -75,11 +75,14 @@ pub struct StageRef {
 
 impl From<OpportunityDetail> for Opportunity {
     fn from(d: OpportunityDetail) -> Self {
-        let stage = d.current_stage_id.and_then(|id| d.stages.iter().find(|s| s.id == id)).map(|s| StageRef {
-            id: s.id,
-            number: s.number,
-            description: s.description.clone(),
-        });
+        let stage = d
+            .current_stage_id
+            .and_then(|id| d.stages.iter().find(|s| s.id == id))
+            .map(|s| StageRef {
+                id: s.id,
+                number: s.number,
+                description: s.description.clone(),
+            });
         Self {
             no: d.no,
             description: d.description,
@@ -177,14 +180,20 @@ pub struct ListParams {
     cursor: Option<String>,
 }
 
-fn read_list_params(params: &std::collections::HashMap<String, String>) -> Result<(ListQuery, Window), Problem> {
+fn read_list_params(
+    params: &std::collections::HashMap<String, String>,
+) -> Result<(ListQuery, Window), Problem> {
     let get = |name: &str| params.get(name).cloned();
-    let bad = |field: &str, message: &str| {
-        Problem::from(app::error::AppError::field(field, message))
-    };
+    let bad =
+        |field: &str, message: &str| Problem::from(app::error::AppError::field(field, message));
     // The UI reads its address leniently; an API caller is told what is wrong instead.
     if let Some(s) = get("status") {
-        StatusFilter::parse(&s).ok_or_else(|| bad("status", "Use open, all, not_started, in_progress, won or lost."))?;
+        StatusFilter::parse(&s).ok_or_else(|| {
+            bad(
+                "status",
+                "Use open, all, not_started, in_progress, won or lost.",
+            )
+        })?;
     }
     if let Some(s) = get("sort") {
         SortKey::parse(&s).ok_or_else(|| bad("sort", "Use closing, value, no or created."))?;
@@ -200,7 +209,14 @@ fn read_list_params(params: &std::collections::HashMap<String, String>) -> Resul
             return Err(bad(name, "Use a positive id."));
         }
     }
-    for name in ["from", "to", "closed_from", "closed_to", "created_from", "created_to"] {
+    for name in [
+        "from",
+        "to",
+        "closed_from",
+        "closed_to",
+        "created_from",
+        "created_to",
+    ] {
         if get(name).is_some_and(|v| NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").is_err()) {
             return Err(bad(name, "Enter a date as YYYY-MM-DD."));
         }
@@ -209,7 +225,12 @@ fn read_list_params(params: &std::collections::HashMap<String, String>) -> Resul
     let query = ListQuery::parse(|name| get(name));
     let after = match get("cursor") {
         None => None,
-        Some(c) => Some(decode_cursor(&c, &query).ok_or_else(|| bad("cursor", "This cursor is not from this list; start without one."))?),
+        Some(c) => Some(decode_cursor(&c, &query).ok_or_else(|| {
+            bad(
+                "cursor",
+                "This cursor is not from this list; start without one.",
+            )
+        })?),
     };
     Ok((query, Window::After { after, limit }))
 }
@@ -224,14 +245,21 @@ fn encode_cursor(cursor: &ListCursor, query: &ListQuery) -> String {
 fn decode_cursor(text: &str, query: &ListQuery) -> Option<ListCursor> {
     let bytes = hex::decode(text.trim()).ok()?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    let same_sort = value["s"].as_str() == Some(query.sort.as_str()) && value["d"].as_bool() == Some(query.descending);
-    same_sort.then(|| serde_json::from_value(value["k"].clone()).ok()).flatten()
+    let same_sort = value["s"].as_str() == Some(query.sort.as_str())
+        && value["d"].as_bool() == Some(query.descending);
+    same_sort
+        .then(|| serde_json::from_value(value["k"].clone()).ok())
+        .flatten()
 }
 
 /// List opportunities in your access, filtered and sorted as on the list page.
 #[utoipa::path(get, path = "/api/v1/opportunities", tag = "Opportunities", params(ListParams),
     responses((status = 200, body = OpportunityPage), (status = 401, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
-pub async fn list(State(state): State<ApiState>, Extension(caller): Extension<Caller>, Query(params): Query) -> Result<Json<OpportunityPage>, Problem> {
+pub async fn list(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Query(params): Query,
+) -> Result<Json<OpportunityPage>, Problem> {
     let (query, window) = read_list_params(&params)?;
     let (list, next) = ops::list_window(&state.pool, &caller.viewer, &query, window).await?;
     Ok(Json(OpportunityPage {
@@ -262,7 +290,12 @@ pub async fn list(State(state): State<ApiState>, Extension(caller): Extension<Ca
 }
 
 /// The opportunity with its `ETag`.
-async fn answer(state: &ApiState, caller: &Caller, id: i64, status: StatusCode) -> Result<Response, Problem> {
+async fn answer(
+    state: &ApiState,
+    caller: &Caller,
+    id: i64,
+    status: StatusCode,
+) -> Result<Response, Problem> {
     let detail = ops::get(&state.pool, &caller.viewer, id, today()).await?;
     let location = format!("/api/v1/opportunities/{}", detail.no);
     let tag = etag(detail.version);
@@ -280,7 +313,11 @@ async fn answer(state: &ApiState, caller: &Caller, id: i64, status: StatusCode) 
 #[utoipa::path(get, path = "/api/v1/opportunities/{no}", tag = "Opportunities",
     params(("no" = String, Path, description = "The opportunity's number")),
     responses((status = 200, body = Opportunity, headers(("ETag" = String))), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn get(State(state): State<ApiState>, Extension(caller): Extension<Caller>, Path(no): Path<String>) -> Result<Response, Problem> {
+pub async fn get(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(no): Path<String>,
+) -> Result<Response, Problem> {
     let (id, _) = ops::find_by_no(&state.pool, &caller.viewer, &no).await?;
     answer(&state, &caller, id, StatusCode::OK).await
 }
@@ -316,21 +353,44 @@ pub struct NewOpportunity {
     responses((status = 201, body = Opportunity, headers(("ETag" = String), ("Location" = String))),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
-pub async fn create(State(state): State<ApiState>, Extension(caller): Extension<Caller>, Json(body): Json<NewOpportunity>) -> Result<Response, Problem> {
-    let refs = ops::references(&state.pool, &caller.viewer, &body.contact_no, body.salesperson_code.as_deref(), &body.sales_cycle, today()).await?;
+pub async fn create(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<NewOpportunity>,
+) -> Result<Response, Problem> {
+    let refs = ops::references(
+        &state.pool,
+        &caller.viewer,
+        &body.contact_no,
+        body.salesperson_code.as_deref(),
+        &body.sales_cycle,
+        today(),
+    )
+    .await?;
     let form = ops::NewOpportunityForm {
         description: body.description,
         contact_id: refs.contact_id.to_string(),
-        salesperson_id: refs.salesperson_id.map(|id| id.to_string()).unwrap_or_default(),
+        salesperson_id: refs
+            .salesperson_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
         cycle_id: refs.cycle_id.to_string(),
-        creation_date: body.creation_date.map(|d| d.to_string()).unwrap_or_default(),
+        creation_date: body
+            .creation_date
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         priority: body.priority.unwrap_or_default(),
         estimated_value: body.estimated_value.unwrap_or_default(),
         chances: body.chances_of_success_pct.unwrap_or_default(),
-        estimated_closing_date: body.estimated_closing_date.map(|d| d.to_string()).unwrap_or_default(),
+        estimated_closing_date: body
+            .estimated_closing_date
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         activate_first_stage: body.activate_first_stage,
     };
-    let id = ops::create(&state.pool, &caller.viewer, &form, today()).await.map_err(rename_create_fields)?;
+    let id = ops::create(&state.pool, &caller.viewer, &form, today())
+        .await
+        .map_err(rename_create_fields)?;
     answer(&state, &caller, id, StatusCode::CREATED).await
 }
 
@@ -368,8 +428,19 @@ pub async fn edit(
     let version = required_version(&headers, current)?;
     let now = ops::get(&state.pool, &caller.viewer, id, today()).await?;
     let description = body.description.unwrap_or(now.description);
-    let priority = body.priority.unwrap_or_else(|| now.priority.as_str().to_owned());
-    ops::edit(&state.pool, &caller.viewer, id, version, &description, &priority).await.map_err(|e| stale_is_412(&headers, e.into()))?;
+    let priority = body
+        .priority
+        .unwrap_or_else(|| now.priority.as_str().to_owned());
+    ops::edit(
+        &state.pool,
+        &caller.viewer,
+        id,
+        version,
+        &description,
+        &priority,
+    )
+    .await
+    .map_err(|e| stale_is_412(&headers, e.into()))?;
     answer(&state, &caller, id, StatusCode::OK).await
 }
 
@@ -397,14 +468,24 @@ fn parse_action(text: &str) -> Result<Action, Problem> {
     Action::ALL
         .into_iter()
         .find(|a| a.label().eq_ignore_ascii_case(text.trim()))
-        .ok_or_else(|| app::error::AppError::field("action", "Use first, next, previous, skip, jump or update.").into())
+        .ok_or_else(|| {
+            app::error::AppError::field(
+                "action",
+                "Use first, next, previous, skip, jump or update.",
+            )
+            .into()
+        })
 }
 
 fn decimal(text: Option<&str>, field: &str, percent: bool) -> Result<Option<Decimal>, Problem> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
-        Some(t) if percent => app::domain::setup::percent(t).map(Some).map_err(|m| app::error::AppError::field(field, m).into()),
-        Some(t) => app::domain::quotes::amount(t, false).map(Some).map_err(|m| app::error::AppError::field(field, m).into()),
+        Some(t) if percent => app::domain::setup::percent(t)
+            .map(Some)
+            .map_err(|m| app::error::AppError::field(field, m).into()),
+        Some(t) => app::domain::quotes::amount(t, false)
+            .map(Some)
+            .map_err(|m| app::error::AppError::field(field, m).into()),
     }
 }
 
@@ -428,17 +509,33 @@ pub async fn act(
         target_stage_id: body.stage_id,
         date_of_change: body.date_of_change,
         estimated_value: decimal(body.estimated_value.as_deref(), "estimated_value", false)?,
-        chances: decimal(body.chances_of_success_pct.as_deref(), "chances_of_success_pct", true)?,
+        chances: decimal(
+            body.chances_of_success_pct.as_deref(),
+            "chances_of_success_pct",
+            true,
+        )?,
         estimated_closing_date: body.estimated_closing_date,
     };
-    ops::update(&state.pool, &caller.viewer, id, version, &request, body.cancel_open_tasks, None, today())
-        .await
-        .map_err(|e| stale_is_412(&headers, rename_action_fields(e)))?;
+    ops::update(
+        &state.pool,
+        &caller.viewer,
+        id,
+        version,
+        &request,
+        body.cancel_open_tasks,
+        None,
+        today(),
+    )
+    .await
+    .map_err(|e| stale_is_412(&headers, rename_action_fields(e)))?;
     answer(&state, &caller, id, StatusCode::OK).await
 }
 
 fn rename_action_fields(e: app::error::AppError) -> Problem {
-    e.rename("target_stage", "stage_id").rename("target_stage_id", "stage_id").rename("chances", "chances_of_success_pct").into()
+    e.rename("target_stage", "stage_id")
+        .rename("target_stage_id", "stage_id")
+        .rename("chances", "chances_of_success_pct")
+        .into()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -484,7 +581,9 @@ pub async fn close(
         amount_won: decimal(body.amount_won.as_deref(), "amount_won", false)?,
         cancel_open_tasks: body.cancel_open_tasks,
     };
-    ops::close(&state.pool, &caller.viewer, id, version, &input, today()).await.map_err(|e| stale_is_412(&headers, e.into()))?;
+    ops::close(&state.pool, &caller.viewer, id, version, &input, today())
+        .await
+        .map_err(|e| stale_is_412(&headers, e.into()))?;
     answer(&state, &caller, id, StatusCode::OK).await
 }
 
@@ -517,7 +616,11 @@ pub struct Entry {
 /// The opportunity's entries, oldest first.
 #[utoipa::path(get, path = "/api/v1/opportunities/{no}/entries", tag = "Opportunities", params(("no" = String, Path)),
     responses((status = 200, body = Vec<Entry>), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn entries(State(state): State<ApiState>, Extension(caller): Extension<Caller>, Path(no): Path<String>) -> Result<Json<Vec<Entry>>, Problem> {
+pub async fn entries(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(no): Path<String>,
+) -> Result<Json<Vec<Entry>>, Problem> {
     let (id, _) = ops::find_by_no(&state.pool, &caller.viewer, &no).await?;
     let detail = ops::get(&state.pool, &caller.viewer, id, today()).await?;
     let mut entries: Vec<Entry> = detail
@@ -559,14 +662,26 @@ pub struct Task {
 /// The tasks the stages' activities created for this opportunity.
 #[utoipa::path(get, path = "/api/v1/opportunities/{no}/tasks", tag = "Tasks", params(("no" = String, Path)),
     responses((status = 200, body = Vec<Task>), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn tasks(State(state): State<ApiState>, Extension(caller): Extension<Caller>, Path(no): Path<String>) -> Result<Json<Vec<Task>>, Problem> {
+pub async fn tasks(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(no): Path<String>,
+) -> Result<Json<Vec<Task>>, Problem> {
     let (id, _) = ops::find_by_no(&state.pool, &caller.viewer, &no).await?;
     let detail = ops::get(&state.pool, &caller.viewer, id, today()).await?;
     Ok(Json(detail.tasks.into_iter().map(task).collect()))
 }
 
 fn task(t: opp::TaskRow) -> Task {
-    Task { id: t.id, kind: t.kind, description: t.description, priority: t.priority.as_str().into(), due_date: t.due_date, status: t.status, version: t.version }
+    Task {
+        id: t.id,
+        kind: t.kind,
+        description: t.description,
+        priority: t.priority.as_str().into(),
+        due_date: t.due_date,
+        status: t.status,
+        version: t.version,
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -592,12 +707,20 @@ pub async fn set_task_status(
 ) -> Result<Response, Problem> {
     let current = ops::task_version(&state.pool, &caller.viewer, id).await?;
     let version = required_version(&headers, current)?;
-    ops::set_task_status(&state.pool, &caller.viewer, id, version, body.status.trim()).await.map_err(|e| {
-        let problem = Problem::from(e);
-        if problem.status == 409 && super::conditional::if_match(&headers).is_some() { Problem::stale() } else { problem }
-    })?;
+    ops::set_task_status(&state.pool, &caller.viewer, id, version, body.status.trim())
+        .await
+        .map_err(|e| {
+            let problem = Problem::from(e);
+            if problem.status == 409 && super::conditional::if_match(&headers).is_some() {
+                Problem::stale()
+            } else {
+                problem
+            }
+        })?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(header::ETAG, etag(version + 1));
+    response
+        .headers_mut()
+        .insert(header::ETAG, etag(version + 1));
     Ok(response)
 }
 
@@ -628,11 +751,17 @@ pub struct QuoteLine {
 /// The opportunity's quote (404 when it has none).
 #[utoipa::path(get, path = "/api/v1/opportunities/{no}/quote", tag = "Quotes", params(("no" = String, Path)),
     responses((status = 200, body = Quote), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn quote(State(state): State<ApiState>, Extension(caller): Extension<Caller>, Path(no): Path<String>) -> Result<Response, Problem> {
+pub async fn quote(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(no): Path<String>,
+) -> Result<Response, Problem> {
     let (id, _) = ops::find_by_no(&state.pool, &caller.viewer, &no).await?;
     let detail = ops::get(&state.pool, &caller.viewer, id, today()).await?;
     let tag = etag(detail.version);
-    let quote = detail.quote.ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "This opportunity has no quote yet."))?;
+    let quote = detail
+        .quote
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "This opportunity has no quote yet."))?;
     let mut response = Json(Quote {
         no: quote.no,
         date: quote.date,
@@ -683,7 +812,12 @@ pub async fn add_quote_line(
 ) -> Result<Response, Problem> {
     let (id, current) = ops::find_by_no(&state.pool, &caller.viewer, &no).await?;
     let version = required_version(&headers, current)?;
-    let line = (body.description.as_str(), body.quantity.as_str(), body.unit_price.as_str(), body.discount_pct.as_deref().unwrap_or(""));
+    let line = (
+        body.description.as_str(),
+        body.quantity.as_str(),
+        body.unit_price.as_str(),
+        body.discount_pct.as_deref().unwrap_or(""),
+    );
     ops::add_quote_line(&state.pool, &caller.viewer, id, version, line, today())
         .await
         .map_err(|e| stale_is_412(&headers, e.rename("discount", "discount_pct").into()))?;
@@ -703,14 +837,20 @@ pub async fn remove_quote_line(
 ) -> Result<Response, Problem> {
     let (id, current) = ops::find_by_no(&state.pool, &caller.viewer, &no).await?;
     let version = required_version(&headers, current)?;
-    ops::remove_quote_line(&state.pool, &caller.viewer, id, version, line_id).await.map_err(|e| stale_is_412(&headers, e.into()))?;
+    ops::remove_quote_line(&state.pool, &caller.viewer, id, version, line_id)
+        .await
+        .map_err(|e| stale_is_412(&headers, e.into()))?;
     answer(&state, &caller, id, StatusCode::OK).await
 }
 
 /// Every opportunity the filter matches, as CSV (the list's columns; up to 200,000 rows).
 #[utoipa::path(get, path = "/api/v1/exports/opportunities.csv", tag = "Opportunities", params(ListParams),
     responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
-pub async fn export(State(state): State<ApiState>, Extension(caller): Extension<Caller>, Query(params): Query) -> Result<Response, Problem> {
+pub async fn export(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Query(params): Query,
+) -> Result<Response, Problem> {
     let (query, _) = read_list_params(&params)?;
     let bytes = crate::export::opportunities(&state.pool, &caller.viewer, &query).await?;
     Ok(crate::export::attachment(bytes, "opportunities.csv"))

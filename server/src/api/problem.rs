@@ -67,8 +67,10 @@ impl From<AppError> for Problem {
         let mut problem = Problem::new(status, e.to_string());
         match e {
             AppError::Validation(fields) => {
-                problem.errors =
-                    fields.into_iter().map(|(field, message)| FieldError { field, message }).collect();
+                problem.errors = fields
+                    .into_iter()
+                    .map(|(field, message)| FieldError { field, message })
+                    .collect();
             }
             AppError::Unauthorized => {
                 problem.detail = "Send a valid API token: Authorization: Bearer plt_…".into();
@@ -85,11 +87,15 @@ impl From<AppError> for Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = self.status();
-        let mut response = (status, serde_json::to_string(&self).unwrap_or_default()).into_response();
+        let mut response =
+            (status, serde_json::to_string(&self).unwrap_or_default()).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if status == StatusCode::UNAUTHORIZED {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"pipeline\""));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"pipeline\""),
+            );
         }
         if let Some(secs) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));

@@ -6,8 +6,8 @@
 
 use app::{
     domain::entries::{
-        Action, ActiveEntry, CloseRequest, NewEntry, OpportunityState, Outcome, ProbabilityMethod, StageRule,
-        UpdatePlan, UpdateRequest, plan_close, plan_update,
+        Action, ActiveEntry, CloseRequest, NewEntry, OpportunityState, Outcome, ProbabilityMethod,
+        StageRule, UpdatePlan, UpdateRequest, plan_close, plan_update,
     },
     opportunities::{action_taken_as_str, status_as_str},
 };
@@ -47,31 +47,54 @@ pub async fn seed_histories(
         .fetch_one(&mut *tx)
         .await
         .map_err(fail)?;
-    let stages = app::opportunities::ops::stages(tx, cycle_id).await.map_err(fail)?;
-    let codes: Vec<(i64, String)> = sqlx::query_as("select id, outcome from close_codes order by code")
-        .fetch_all(&mut *tx)
+    let stages = app::opportunities::ops::stages(tx, cycle_id)
         .await
         .map_err(fail)?;
+    let codes: Vec<(i64, String)> =
+        sqlx::query_as("select id, outcome from close_codes order by code")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(fail)?;
     let cycle = Cycle {
         id: cycle_id,
         stages,
-        won_codes: codes.iter().filter(|(_, o)| o == "won").map(|(id, _)| *id).collect(),
-        lost_codes: codes.iter().filter(|(_, o)| o == "lost").map(|(id, _)| *id).collect(),
+        won_codes: codes
+            .iter()
+            .filter(|(_, o)| o == "won")
+            .map(|(id, _)| *id)
+            .collect(),
+        lost_codes: codes
+            .iter()
+            .filter(|(_, o)| o == "lost")
+            .map(|(id, _)| *id)
+            .collect(),
     };
     if cycle.stages.is_empty() || cycle.won_codes.is_empty() || cycle.lost_codes.is_empty() {
-        return Err(StartupError::Invalid("the STANDARD cycle needs stages and won and lost close codes".into()));
+        return Err(StartupError::Invalid(
+            "the STANDARD cycle needs stages and won and lost close codes".into(),
+        ));
     }
     // Ids are taken from the sequences up front so that entries and quotes can point at their
     // opportunity inside the same COPY stream.
     let first_id = reserve(tx, "opportunities", count).await?;
     let first_quote = reserve(tx, "quotes", count).await?;
-    let (mut opportunities, mut entries, mut quotes, mut lines) = (String::new(), String::new(), String::new(), String::new());
+    let (mut opportunities, mut entries, mut quotes, mut lines) =
+        (String::new(), String::new(), String::new(), String::new());
     for n in 0..count {
         let id = first_id + n as i64;
         let quote_id = first_quote + n as i64;
         let (company, salesperson) = *pick(rng, owned_companies);
         let life = live(rng, &cycle, today);
-        write_opportunity(&mut opportunities, id, n, company, salesperson, &cycle, &life, rng);
+        write_opportunity(
+            &mut opportunities,
+            id,
+            n,
+            company,
+            salesperson,
+            &cycle,
+            &life,
+            rng,
+        );
         for (plan, code) in &life.plans {
             write_entry(&mut entries, id, plan, *code, &life);
         }
@@ -82,13 +105,21 @@ pub async fn seed_histories(
         if (n + 1) % BATCH == 0 || n + 1 == count {
             copy(tx, "opportunities (id, description, contact_id, contact_company_id, salesperson_id, cycle_id, creation_date, priority, status, closed, date_closed, close_code_id, current_stage_id, estimated_value, chances_pct, completed_pct, probability_pct, calculated_value, estimated_closing_date, entry_count, version, furthest_stage)", &mut opportunities).await?;
             copy(tx, "quotes (id, opportunity_id, quote_date)", &mut quotes).await?;
-            copy(tx, "quote_lines (quote_id, line_no, description, quantity, unit_price, discount_pct)", &mut lines).await?;
+            copy(
+                tx,
+                "quote_lines (quote_id, line_no, description, quantity, unit_price, discount_pct)",
+                &mut lines,
+            )
+            .await?;
             copy(tx, "opportunity_entries (opportunity_id, entry_no, stage_id, previous_stage_id, action_taken, date_of_change, estimated_value, chances_pct, completed_pct, probability_pct, calculated_value, estimated_closing_date, active, days_open, date_closed, close_code_id)", &mut entries).await?;
         }
     }
     // The rows went in already deactivated and closed, past the triggers that keep the
     // dashboard's summaries: those are worked out once here.
-    for summary in ["insert into stage_days select * from stage_days_recomputed()", "insert into closed_by_day select * from closed_by_day_recomputed()"] {
+    for summary in [
+        "insert into stage_days select * from stage_days_recomputed()",
+        "insert into closed_by_day select * from closed_by_day_recomputed()",
+    ] {
         sqlx::query(summary).execute(&mut *tx).await.map_err(fail)?;
     }
     Ok(())
@@ -117,19 +148,35 @@ fn live(rng: &mut ChaCha8Rng, cycle: &Cycle, today: NaiveDate) -> Life {
         quote_total: None,
         active: None,
     };
-    let mut life = Life { creation, plans: Vec::new(), days_open: Vec::new(), quote: None };
+    let mut life = Life {
+        creation,
+        plans: Vec::new(),
+        days_open: Vec::new(),
+        quote: None,
+    };
     let mut date = creation + Days::new(rng.gen_range(0..4));
-    let mut request = UpdateRequest { estimated_value: Some(value), ..UpdateRequest::new(Action::First) };
+    let mut request = UpdateRequest {
+        estimated_value: Some(value),
+        ..UpdateRequest::new(Action::First)
+    };
     loop {
         if date > today {
             break;
         }
-        let stage_no = state.active.as_ref().and_then(|a| a.stage_id).and_then(|id| cycle.stages.iter().position(|s| s.id == id));
+        let stage_no = state
+            .active
+            .as_ref()
+            .and_then(|a| a.stage_id)
+            .and_then(|id| cycle.stages.iter().position(|s| s.id == id));
         let roll = rng.gen_range(0..100);
         let close = stage_no.is_some() && roll < 6 + 5 * stage_no.unwrap_or(0) as i32;
         let plan = if close {
             let won = rng.gen_range(0..cycle.stages.len() + 3) <= stage_no.unwrap_or(0) + 1;
-            let (outcome, codes) = if won { (Outcome::Won, &cycle.won_codes) } else { (Outcome::Lost, &cycle.lost_codes) };
+            let (outcome, codes) = if won {
+                (Outcome::Won, &cycle.won_codes)
+            } else {
+                (Outcome::Lost, &cycle.lost_codes)
+            };
             let code = *pick(rng, codes);
             let close = CloseRequest {
                 outcome,
@@ -148,23 +195,38 @@ fn live(rng: &mut ChaCha8Rng, cycle: &Cycle, today: NaiveDate) -> Life {
                 });
                 if request.action == Action::Update {
                     let value = state.active.as_ref().map_or(value, |a| a.estimated_value);
-                    request.estimated_value = Some((value * Decimal::new(rng.gen_range(80..125), 2)).round_dp(2));
+                    request.estimated_value =
+                        Some((value * Decimal::new(rng.gen_range(80..125), 2)).round_dp(2));
                 }
             }
             request.date_of_change = Some(date);
             // A closing date that has passed is moved on by the stage's date formula.
-            if state.active.as_ref().and_then(|a| a.estimated_closing_date).is_some_and(|d| d < date) {
+            if state
+                .active
+                .as_ref()
+                .and_then(|a| a.estimated_closing_date)
+                .is_some_and(|d| d < date)
+            {
                 request.estimated_closing_date = Some(date);
             }
             // A salesperson attaches the quote when the next stage asks for one.
-            let next_needs_quote = stage_no.and_then(|i| cycle.stages.get(i + 1)).is_some_and(|s| s.quote_required);
+            let next_needs_quote = stage_no
+                .and_then(|i| cycle.stages.get(i + 1))
+                .is_some_and(|s| s.quote_required);
             if request.action == Action::Next && next_needs_quote && !state.has_quote {
                 let amount = state.active.as_ref().map_or(value, |a| a.estimated_value);
                 life.quote = Some((date, amount));
                 state.has_quote = true;
                 state.quote_total = Some(amount);
             }
-            plan_update(&cycle.stages, ProbabilityMethod::Multiply, &state, &request, today).map(|p| (p, None))
+            plan_update(
+                &cycle.stages,
+                ProbabilityMethod::Multiply,
+                &state,
+                &request,
+                today,
+            )
+            .map(|p| (p, None))
         };
         let Ok((plan, code)) = plan else {
             // Refused (no higher or lower stage): try something else a few days later.
@@ -202,7 +264,10 @@ fn optional(value: Option<impl std::fmt::Display>) -> String {
     value.map_or_else(|| "\\N".to_owned(), |v| v.to_string())
 }
 
-#[expect(clippy::too_many_arguments, reason = "one row of the opportunities table")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one row of the opportunities table"
+)]
 fn write_opportunity(
     out: &mut String,
     id: i64,
@@ -213,13 +278,24 @@ fn write_opportunity(
     life: &Life,
     rng: &mut ChaCha8Rng,
 ) {
-    let description = format!("{} {} (deal {})", rng.gen_range(2..200), pick(rng, WHAT), n + 1);
+    let description = format!(
+        "{} {} (deal {})",
+        rng.gen_range(2..200),
+        pick(rng, WHAT),
+        n + 1
+    );
     let priority = pick(rng, &["low", "normal", "normal", "high"]);
     let last = life.plans.last();
     let (status, closed, date_closed, code, entry) = match last {
         Some((plan, code)) => {
             let closing = plan.entry.close.as_ref().map(|c| c.date_closed);
-            (status_as_str(plan.status), plan.status.is_closed(), closing, *code, Some(&plan.entry))
+            (
+                status_as_str(plan.status),
+                plan.status.is_closed(),
+                closing,
+                *code,
+                Some(&plan.entry),
+            )
         }
         None => ("not_started", false, None, None, None),
     };
@@ -290,8 +366,13 @@ async fn copy(tx: &mut PgConnection, target: &str, rows: &mut String) -> Result<
     if rows.is_empty() {
         return Ok(());
     }
-    let mut sink = tx.copy_in_raw(&format!("copy {target} from stdin")).await.map_err(fail)?;
-    sink.send(std::mem::take(rows).into_bytes()).await.map_err(fail)?;
+    let mut sink = tx
+        .copy_in_raw(&format!("copy {target} from stdin"))
+        .await
+        .map_err(fail)?;
+    sink.send(std::mem::take(rows).into_bytes())
+        .await
+        .map_err(fail)?;
     sink.finish().await.map_err(fail)?;
     Ok(())
 }

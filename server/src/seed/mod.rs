@@ -33,22 +33,86 @@ pub struct SeedArgs {
 }
 
 const FIRST: &[&str] = &[
-    "Anna", "Ben", "Carla", "David", "Elif", "Finn", "Grace", "Hugo", "Ines", "Jonas", "Kira", "Liam", "Maya",
-    "Noah", "Olga", "Paul", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wim", "Yara", "Zoe", "Mateo",
-    "Lena", "Omar", "Sofia", "Jan", "Priya", "Kenji", "Amara", "Lucas", "Nora", "Ravi", "Elena", "Tom",
+    "Anna", "Ben", "Carla", "David", "Elif", "Finn", "Grace", "Hugo", "Ines", "Jonas", "Kira",
+    "Liam", "Maya", "Noah", "Olga", "Paul", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wim",
+    "Yara", "Zoe", "Mateo", "Lena", "Omar", "Sofia", "Jan", "Priya", "Kenji", "Amara", "Lucas",
+    "Nora", "Ravi", "Elena", "Tom",
 ];
 const LAST: &[&str] = &[
-    "Andersen", "Becker", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Hansen", "Ivanova", "Jensen",
-    "Kowalski", "Larsen", "Müller", "Novak", "Olsen", "Petersen", "Quist", "Rossi", "Schmidt", "Tanaka",
-    "Usman", "Visser", "Weber", "Young", "Zimmermann", "Nielsen", "Moreau", "Kim", "Patel", "Silva",
+    "Andersen",
+    "Becker",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Hansen",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Müller",
+    "Novak",
+    "Olsen",
+    "Petersen",
+    "Quist",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Usman",
+    "Visser",
+    "Weber",
+    "Young",
+    "Zimmermann",
+    "Nielsen",
+    "Moreau",
+    "Kim",
+    "Patel",
+    "Silva",
 ];
 const COMPANY_A: &[&str] = &[
-    "Nordic", "Blue", "Cedar", "Delta", "Ember", "Fjord", "Granite", "Harbor", "Iris", "Juniper", "Kestrel",
-    "Lumen", "Maple", "Nova", "Orbit", "Pioneer", "Quartz", "Riverside", "Summit", "Tidal", "Union", "Vertex",
+    "Nordic",
+    "Blue",
+    "Cedar",
+    "Delta",
+    "Ember",
+    "Fjord",
+    "Granite",
+    "Harbor",
+    "Iris",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Maple",
+    "Nova",
+    "Orbit",
+    "Pioneer",
+    "Quartz",
+    "Riverside",
+    "Summit",
+    "Tidal",
+    "Union",
+    "Vertex",
 ];
 const COMPANY_B: &[&str] = &[
-    "Logistics", "Foods", "Robotics", "Energy", "Health", "Textiles", "Software", "Furniture", "Motors",
-    "Pharma", "Retail", "Construction", "Media", "Analytics", "Packaging", "Solar", "Bikes", "Print",
+    "Logistics",
+    "Foods",
+    "Robotics",
+    "Energy",
+    "Health",
+    "Textiles",
+    "Software",
+    "Furniture",
+    "Motors",
+    "Pharma",
+    "Retail",
+    "Construction",
+    "Media",
+    "Analytics",
+    "Packaging",
+    "Solar",
+    "Bikes",
+    "Print",
 ];
 const SUFFIX: &[&str] = &["Ltd", "GmbH", "A/S", "AB", "Inc.", "BV", "S.A.", "Oy"];
 const PLACES: &[(&str, &str, &str)] = &[
@@ -66,10 +130,27 @@ const PLACES: &[(&str, &str, &str)] = &[
     ("Boston", "02108", "United States"),
 ];
 const TITLES: &[&str] = &[
-    "CEO", "CFO", "Head of Purchasing", "Buyer", "Operations Manager", "IT Manager", "Office Manager",
-    "Sales Director", "Project Lead", "Procurement Specialist",
+    "CEO",
+    "CFO",
+    "Head of Purchasing",
+    "Buyer",
+    "Operations Manager",
+    "IT Manager",
+    "Office Manager",
+    "Sales Director",
+    "Project Lead",
+    "Procurement Specialist",
 ];
-const TEAMS: &[&str] = &["NORTH", "SOUTH", "EAST", "WEST", "KEY-ACCOUNTS", "PARTNERS", "ONLINE", "PUBLIC"];
+const TEAMS: &[&str] = &[
+    "NORTH",
+    "SOUTH",
+    "EAST",
+    "WEST",
+    "KEY-ACCOUNTS",
+    "PARTNERS",
+    "ONLINE",
+    "PUBLIC",
+];
 
 fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
     &items[rng.gen_range(0..items.len())]
@@ -92,19 +173,27 @@ fn fail(e: impl std::fmt::Display) -> StartupError {
 /// Inserts the data in one transaction (all or nothing) and reports what it made.
 pub async fn seed(pool: &PgPool, args: &SeedArgs) -> Result<String, StartupError> {
     if args.teams > TEAMS.len() {
-        return Err(StartupError::Invalid(format!("at most {} teams", TEAMS.len())));
+        return Err(StartupError::Invalid(format!(
+            "at most {} teams",
+            TEAMS.len()
+        )));
     }
-    let already: bool = sqlx::query_scalar("select exists (select 1 from salespeople where code = 'SP001')")
-        .fetch_one(pool)
-        .await
-        .map_err(fail)?;
+    let already: bool =
+        sqlx::query_scalar("select exists (select 1 from salespeople where code = 'SP001')")
+            .fetch_one(pool)
+            .await
+            .map_err(fail)?;
     if already {
-        return Err(StartupError::Invalid("this database is already seeded (salesperson SP001 exists)".into()));
+        return Err(StartupError::Invalid(
+            "this database is already seeded (salesperson SP001 exists)".into(),
+        ));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let password_hash = {
         let p = args.password.clone();
-        tokio::task::spawn_blocking(move || password_auth::generate_hash(p)).await.map_err(fail)?
+        tokio::task::spawn_blocking(move || password_auth::generate_hash(p))
+            .await
+            .map_err(fail)?
     };
     let mut tx = pool.begin().await.map_err(fail)?;
 
@@ -138,19 +227,27 @@ pub async fn seed(pool: &PgPool, args: &SeedArgs) -> Result<String, StartupError
 
     // Teams: salespeople spread round-robin; one manager account per team.
     for (t, team) in TEAMS.iter().take(args.teams).enumerate() {
-        let team_id: i64 = sqlx::query_scalar("insert into teams (code, name) values ($1, $2) returning id")
-            .bind(format!("TEAM-{team}"))
-            .bind(format!("Team {}", team.to_lowercase().replace('-', " ")))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(fail)?;
-        let members: Vec<i64> = salespeople.iter().copied().skip(t).step_by(args.teams.max(1)).collect();
-        sqlx::query("insert into team_members (team_id, salesperson_id) select $1, unnest($2::bigint[])")
-            .bind(team_id)
-            .bind(&members)
-            .execute(&mut *tx)
-            .await
-            .map_err(fail)?;
+        let team_id: i64 =
+            sqlx::query_scalar("insert into teams (code, name) values ($1, $2) returning id")
+                .bind(format!("TEAM-{team}"))
+                .bind(format!("Team {}", team.to_lowercase().replace('-', " ")))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(fail)?;
+        let members: Vec<i64> = salespeople
+            .iter()
+            .copied()
+            .skip(t)
+            .step_by(args.teams.max(1))
+            .collect();
+        sqlx::query(
+            "insert into team_members (team_id, salesperson_id) select $1, unnest($2::bigint[])",
+        )
+        .bind(team_id)
+        .bind(&members)
+        .execute(&mut *tx)
+        .await
+        .map_err(fail)?;
         let manager_name = format!("{} {}", pick(&mut rng, FIRST), pick(&mut rng, LAST));
         let manager: i64 = sqlx::query_scalar(
             "insert into users (email, display_name, password_hash, role) values ($1, $2, $3, 'manager') returning id",
@@ -175,13 +272,27 @@ pub async fn seed(pool: &PgPool, args: &SeedArgs) -> Result<String, StartupError
     let mut cols = Columns::default();
     let mut company_owner = Vec::with_capacity(companies);
     for i in 0..companies {
-        let name = format!("{} {} {}", pick(&mut rng, COMPANY_A), pick(&mut rng, COMPANY_B), pick(&mut rng, SUFFIX));
+        let name = format!(
+            "{} {} {}",
+            pick(&mut rng, COMPANY_A),
+            pick(&mut rng, COMPANY_B),
+            pick(&mut rng, SUFFIX)
+        );
         let name = format!("{name} {}", i + 1);
         // One in ten companies is still an unassigned lead.
-        let owner = (!salespeople.is_empty() && rng.gen_ratio(9, 10)).then(|| *pick(&mut rng, &salespeople));
+        let owner = (!salespeople.is_empty() && rng.gen_ratio(9, 10))
+            .then(|| *pick(&mut rng, &salespeople));
         company_owner.push(owner);
         let domain = format!("{}.example", slug(&name));
-        cols.push(&mut rng, "company", name, None, String::new(), format!("info@{domain}"), owner);
+        cols.push(
+            &mut rng,
+            "company",
+            name,
+            None,
+            String::new(),
+            format!("info@{domain}"),
+            owner,
+        );
     }
     let company_ids: Vec<i64> = cols.insert(&mut tx).await?;
     let mut cols = Columns::default();
@@ -190,10 +301,22 @@ pub async fn seed(pool: &PgPool, args: &SeedArgs) -> Result<String, StartupError
         let name = format!("{} {}", pick(&mut rng, FIRST), pick(&mut rng, LAST));
         let email = format!("{}{}@mail.example", slug(&name), rng.gen_range(1..10_000));
         let title = pick(&mut rng, TITLES).to_string();
-        cols.push(&mut rng, "person", name, Some(company_ids[c]), title, email, company_owner[c]);
+        cols.push(
+            &mut rng,
+            "person",
+            name,
+            Some(company_ids[c]),
+            title,
+            email,
+            company_owner[c],
+        );
     }
     cols.insert(&mut tx).await?;
-    let owned: Vec<(i64, i64)> = company_ids.iter().zip(&company_owner).filter_map(|(c, o)| o.map(|o| (*c, o))).collect();
+    let owned: Vec<(i64, i64)> = company_ids
+        .iter()
+        .zip(&company_owner)
+        .filter_map(|(c, o)| o.map(|o| (*c, o)))
+        .collect();
     if args.history {
         let today = chrono::Local::now().date_naive();
         history::seed_histories(&mut tx, &mut rng, &owned, args.opportunities, today).await?;
@@ -204,13 +327,29 @@ pub async fn seed(pool: &PgPool, args: &SeedArgs) -> Result<String, StartupError
 
     Ok(format!(
         "seeded {} salespeople, {} teams, {} companies, {} persons and {} opportunities (seed {}); every seeded user's password is {:?}",
-        args.salespeople, args.teams, companies, persons, args.opportunities, args.seed, args.password
+        args.salespeople,
+        args.teams,
+        companies,
+        persons,
+        args.opportunities,
+        args.seed,
+        args.password
     ))
 }
 
 const WHAT: &[&str] = &[
-    "laptops", "office chairs", "support contract", "warehouse racks", "solar panels", "licences", "printers",
-    "delivery vans", "consulting days", "training", "servers", "coffee machines",
+    "laptops",
+    "office chairs",
+    "support contract",
+    "warehouse racks",
+    "solar panels",
+    "licences",
+    "printers",
+    "delivery vans",
+    "consulting days",
+    "training",
+    "servers",
+    "coffee machines",
 ];
 
 /// Open opportunities in the STANDARD cycle, each with its one active entry at a random stage;
@@ -231,19 +370,46 @@ async fn seed_opportunities(
     .await
     .map_err(fail)?;
     if stages.is_empty() {
-        return Err(StartupError::Invalid("the STANDARD cycle has no stages".into()));
+        return Err(StartupError::Invalid(
+            "the STANDARD cycle has no stages".into(),
+        ));
     }
-    let (mut description, mut contact, mut owner, mut stage, mut value, mut age, mut priority, mut closing) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (
+        mut description,
+        mut contact,
+        mut owner,
+        mut stage,
+        mut value,
+        mut age,
+        mut priority,
+        mut closing,
+    ) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     for i in 0..count {
         let (company, salesperson) = *pick(rng, owned_companies);
-        description.push(format!("{} {} (deal {})", rng.gen_range(2..200), pick(rng, WHAT), i + 1));
+        description.push(format!(
+            "{} {} (deal {})",
+            rng.gen_range(2..200),
+            pick(rng, WHAT),
+            i + 1
+        ));
         contact.push(company);
         owner.push(salesperson);
         // Earlier stages hold more opportunities, as in a real funnel.
         let s = (rng.gen_range(0..stages.len()) + rng.gen_range(0..stages.len())) / 2;
         stage.push(stages[s]);
-        value.push(rust_decimal::Decimal::new(rng.gen_range(50_000..5_000_000), 2));
+        value.push(rust_decimal::Decimal::new(
+            rng.gen_range(50_000..5_000_000),
+            2,
+        ));
         age.push(rng.gen_range(0..120));
         priority.push(pick(rng, &["low", "normal", "normal", "high"]).to_string());
         closing.push(rng.gen_range(-10..120));
@@ -323,8 +489,13 @@ impl Columns {
         self.company.push(company);
         self.title.push(title);
         self.email.push(email);
-        self.phone.push(format!("+45 {:08}", rng.gen_range(20_000_000..99_999_999)));
-        self.address.push(format!("{} Street {}", pick(rng, LAST), rng.gen_range(1..200)));
+        self.phone
+            .push(format!("+45 {:08}", rng.gen_range(20_000_000..99_999_999)));
+        self.address.push(format!(
+            "{} Street {}",
+            pick(rng, LAST),
+            rng.gen_range(1..200)
+        ));
         self.city.push(city.into());
         self.post_code.push(post_code.into());
         self.country.push(country.into());

@@ -26,20 +26,37 @@ pub struct Reply {
 
 impl Reply {
     pub fn location(&self) -> Option<&str> {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
     }
 }
 
 pub fn router(pool: PgPool) -> Router {
     // Server-side warnings and errors go to the test's captured output: shown when it fails.
-    let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
-    let leptos_options = leptos::config::LeptosOptions::builder().output_name("pipeline").build();
-    server::http::router(AppState { pool, leptos_options }, Default::default())
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("warn")
+        .with_test_writer()
+        .try_init();
+    let leptos_options = leptos::config::LeptosOptions::builder()
+        .output_name("pipeline")
+        .build();
+    server::http::router(
+        AppState {
+            pool,
+            leptos_options,
+        },
+        Default::default(),
+    )
 }
 
 impl Browser {
     pub fn new(pool: &PgPool) -> Self {
-        Self { router: router(pool.clone()), cookie: None, extra: Vec::new() }
+        Self {
+            router: router(pool.clone()),
+            cookie: None,
+            extra: Vec::new(),
+        }
     }
 
     async fn send(&mut self, mut req: Request<Body>) -> Reply {
@@ -53,26 +70,41 @@ impl Browser {
         }
         // A request that never answers fails the test within a minute instead of stalling the run.
         let path = req.uri().path().to_owned();
-        let response = tokio::time::timeout(std::time::Duration::from_secs(60), self.router.clone().oneshot(req))
-            .await
-            .unwrap_or_else(|_| panic!("{path}: no answer within 60 s"))
-            .unwrap();
+        let response = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            self.router.clone().oneshot(req),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{path}: no answer within 60 s"))
+        .unwrap();
         if let Some(set) = response.headers().get(header::SET_COOKIE) {
             let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
             // An expired cookie (sign-out) clears the jar.
-            self.cookie = if set.to_str().unwrap().contains("Max-Age=0") { None } else { Some(pair) };
+            self.cookie = if set.to_str().unwrap().contains("Max-Age=0") {
+                None
+            } else {
+                Some(pair)
+            };
         }
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = tokio::time::timeout(std::time::Duration::from_secs(60), axum::body::to_bytes(response.into_body(), 4 << 20))
-            .await
-            .unwrap_or_else(|_| panic!("{path}: the body did not end within 60 s"))
-            .unwrap();
-        Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        let bytes = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            axum::body::to_bytes(response.into_body(), 4 << 20),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{path}: the body did not end within 60 s"))
+        .unwrap();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     pub async fn get(&mut self, path: &str) -> Reply {
-        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
     }
 
     /// A server-function call as the hydrated app makes it (form-encoded, JSON answer).
@@ -88,7 +120,8 @@ impl Browser {
 
     /// A raw POST (e.g. a multipart file form) with this content type.
     pub async fn post_raw(&mut self, path: &str, content_type: &str, body: String) -> Reply {
-        self.post_raw_bytes(path, content_type, body.into_bytes()).await
+        self.post_raw_bytes(path, content_type, body.into_bytes())
+            .await
     }
 
     pub async fn post_raw_bytes(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
@@ -101,7 +134,12 @@ impl Browser {
     }
 
     /// A form posted natively, before the app hydrated (the browser asks for HTML).
-    pub async fn post_form(&mut self, endpoint: &str, form: &[(&str, &str)], referer: &str) -> Reply {
+    pub async fn post_form(
+        &mut self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        referer: &str,
+    ) -> Reply {
         let req = Request::post(format!("/api/{endpoint}"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "text/html,application/xhtml+xml")
@@ -130,7 +168,9 @@ fn serde_urlencoded(form: &[(&str, &str)]) -> String {
 fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -165,32 +205,53 @@ pub async fn team(pool: &PgPool, code: &str, members: &[i64], managers: &[i64]) 
         .await
         .unwrap();
     for m in members {
-        sqlx::query("insert into team_members values ($1, $2)").bind(id).bind(m).execute(pool).await.unwrap();
+        sqlx::query("insert into team_members values ($1, $2)")
+            .bind(id)
+            .bind(m)
+            .execute(pool)
+            .await
+            .unwrap();
     }
     for u in managers {
-        sqlx::query("insert into team_managers values ($1, $2)").bind(id).bind(u).execute(pool).await.unwrap();
+        sqlx::query("insert into team_managers values ($1, $2)")
+            .bind(id)
+            .bind(u)
+            .execute(pool)
+            .await
+            .unwrap();
     }
     id
 }
 
 /// An opportunity of `salesperson` on a new company of theirs, worth 1,000, started at the
 /// STANDARD cycle's first stage through the create form; answers its id.
-pub async fn started_opportunity(browser: &mut Browser, pool: &PgPool, salesperson: i64, description: &str) -> i64 {
+pub async fn started_opportunity(
+    browser: &mut Browser,
+    pool: &PgPool,
+    salesperson: i64,
+    description: &str,
+) -> i64 {
     let contact: i64 = sqlx::query_scalar("insert into contacts (kind, name, salesperson_id) values ('company', 'Acme', $1) returning id")
         .bind(salesperson)
         .fetch_one(pool)
         .await
         .unwrap();
-    let cycle: i64 = sqlx::query_scalar("select id from sales_cycles where code = 'STANDARD'").fetch_one(pool).await.unwrap();
+    let cycle: i64 = sqlx::query_scalar("select id from sales_cycles where code = 'STANDARD'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     let r = browser
-        .call("opportunities/create", &[
-            ("description", description),
-            ("contact_id", &contact.to_string()),
-            ("cycle_id", &cycle.to_string()),
-            ("salesperson_id", &salesperson.to_string()),
-            ("estimated_value", "1000"),
-            ("activate_first_stage", "on"),
-        ])
+        .call(
+            "opportunities/create",
+            &[
+                ("description", description),
+                ("contact_id", &contact.to_string()),
+                ("cycle_id", &cycle.to_string()),
+                ("salesperson_id", &salesperson.to_string()),
+                ("estimated_value", "1000"),
+                ("activate_first_stage", "on"),
+            ],
+        )
         .await;
     assert!(r.status.is_success(), "{}", r.body);
     r.body.parse().unwrap()
@@ -198,8 +259,21 @@ pub async fn started_opportunity(browser: &mut Browser, pool: &PgPool, salespers
 
 pub async fn signed_in(pool: &PgPool, email: &str) -> Browser {
     let mut b = Browser::new(pool);
-    let r = b.call("auth/sign_in", &[("email", email), ("password", PASSWORD), ("next", "/")]).await;
-    assert!(r.status.is_success() || r.status.is_redirection(), "sign-in failed: {} {}", r.status, r.body);
-    assert!(b.session_cookie().is_some(), "no session cookie after sign-in");
+    let r = b
+        .call(
+            "auth/sign_in",
+            &[("email", email), ("password", PASSWORD), ("next", "/")],
+        )
+        .await;
+    assert!(
+        r.status.is_success() || r.status.is_redirection(),
+        "sign-in failed: {} {}",
+        r.status,
+        r.body
+    );
+    assert!(
+        b.session_cookie().is_some(),
+        "no session cookie after sign-in"
+    );
     b
 }

@@ -24,7 +24,11 @@ pub fn server() -> Command {
 
 /// Runs the server to completion with a time limit (start-up failures must end it quickly).
 pub fn run_to_end(mut cmd: Command, limit: Duration) -> Output {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn server");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn server");
     let start = Instant::now();
     while child.try_wait().expect("wait").is_none() {
         if start.elapsed() > limit {
@@ -38,22 +42,40 @@ pub fn run_to_end(mut cmd: Command, limit: Duration) -> Output {
 
 /// The URL of a test database, for a server process started by the test.
 pub fn url_of(options: &sqlx::postgres::PgConnectOptions) -> String {
-    format!("postgres://{}@{}:{}/{}", options.get_username(), options.get_host(), options.get_port(), options.get_database().unwrap_or("postgres"))
+    format!(
+        "postgres://{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("postgres")
+    )
 }
 
 pub fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
 }
 
 /// A minimal HTTP/1.1 GET: (status, body). None while nothing listens.
 pub fn get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let status = response.split_whitespace().nth(1)?.parse().ok()?;
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     Some((status, body))
 }
 
@@ -94,14 +116,20 @@ pub fn wait_for_ok(child: &mut Child, addr: SocketAddr, path: &str, limit: Durat
         if matches!(get(addr, path), Some((200, _))) {
             return;
         }
-        assert!(start.elapsed() < limit, "{path} did not answer 200 within {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "{path} did not answer 200 within {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
 /// Sends SIGTERM and returns how the process ended.
 pub fn terminate(mut child: Child, limit: Duration) -> std::process::ExitStatus {
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let start = Instant::now();
     loop {
@@ -131,11 +159,25 @@ pub fn stderr_text(output: &Output) -> String {
 /// Start-up failures are one line starting with "error:", never a panic.
 pub fn assert_one_clear_line(output: &Output, expected: &str) {
     let stderr = stderr_text(output);
-    assert!(!output.status.success(), "expected a failure, got success; stderr: {stderr}");
-    assert!(!stderr.contains("panicked"), "panic instead of a message: {stderr}");
+    assert!(
+        !output.status.success(),
+        "expected a failure, got success; stderr: {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "panic instead of a message: {stderr}"
+    );
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(errors.len(), 1, "expected exactly one error line, got: {stderr}");
-    assert!(errors[0].contains(expected), "expected {expected:?} in {:?}", errors[0]);
+    assert_eq!(
+        errors.len(),
+        1,
+        "expected exactly one error line, got: {stderr}"
+    );
+    assert!(
+        errors[0].contains(expected),
+        "expected {expected:?} in {:?}",
+        errors[0]
+    );
 }
 
 pub fn pg_is_running(data_dir: &Path) -> bool {
