@@ -17,14 +17,12 @@
 --                                    write_plan: deactivate the active entry, insert the new
 --                                    one, update the opportunity (an Update creates no tasks)
 --                                                                                        (8-10)
---   app/src/live.rs                  notify: pg_notify                                     (11)
---   app/src/webhooks/ops.rs          emit_opportunity: webhook_emit                        (12)
---   app/src/opportunities/ops.rs     COMMIT (tx.commit)                                    (13)
---   server/src/api/opportunities.rs  answer -> app/src/opportunities/ops.rs get: the detail,
---                                    stages, active_entry, quote (+ quote_lines), entries,
---                                    tasks, close codes                                (14-20)
+--   app/src/live.rs                  notify -> opportunities_changed (migration 15):
+--                                    pg_notify and, when a webhook listens, webhook_emit    (11)
+--   app/src/opportunities/ops.rs     COMMIT (tx.commit)                                    (12)
+--   server/src/api/opportunities.rs  answer -> app/src/opportunities/ops.rs header          (13)
 --
--- 20 statements for a card without a quote, 22 for one with a quote (BEGIN and COMMIT counted).
+-- 13 statements for a card without a quote, 14 for one with a quote (BEGIN and COMMIT counted).
 --
 -- Where this differs from the server, and why:
 --  * The card: pgbench draws :k and find_by_no's statement reads the card's number from
@@ -42,9 +40,9 @@
 --  * Column aliases with sqlx type hints ("x: chrono::NaiveDate") are plain names in the three
 --    statements whose result pgbench stores (pgbench variable names cannot hold ':').
 --  * pgbench runs BEGIN and COMMIT as prepared statements; sqlx sends them as simple queries.
---  * The server also checks each pooled connection before use (sqlx test_before_acquire: a Sync
---    round trip; four acquisitions per move: token, find_by_no, the transaction, the answer).
---    Not SQL, not in the statement log, not here.
+--  * The server checks a pooled connection before use only when it was idle for more than a
+--    second (server/src/db.rs; a Sync round trip, not SQL, not in the statement log): under load,
+--    never.
 --
 -- Variables from bench-move.sh (-D): secret_hash ('\x' and the hex SHA-256 of the bench token),
 -- user_id, ncards, channel, kind, event, and the stage variables above.
@@ -139,83 +137,26 @@ update opportunities set status = 'in_progress', closed = false, date_closed = n
          where id = :id and version = :version
          returning version;
 
--- (11) app/src/live.rs notify
-select pg_notify(:channel, json_build_object('id', o.id, 'v', o.version, 'sp', o.salesperson_id, 'k', :kind::text, 'by', :user_id::bigint,
-                                               'at', (extract(epoch from clock_timestamp()) * 1000)::bigint)::text)
-         from opportunities o where o.id = :id;
+-- (11) app/src/live.rs notify -> notify_many (the ids as an array; no webhook listens here)
+select opportunities_changed(array[:id]::bigint[], :kind, :event, :user_id, :channel);
 
--- (12) app/src/webhooks/ops.rs emit_opportunity
-select webhook_emit(:event, jsonb_build_object(
-               'event', :event::text, 'occurred_at', clock_timestamp(),
-               'by', (select u.display_name from users u where u.id = :user_id),
-               'opportunity', jsonb_build_object(
-                   'no', o.no, 'description', o.description, 'status', o.status, 'priority', o.priority,
-                   'contact_no', c.no, 'contact_name', c.name, 'salesperson_code', sp.code, 'sales_cycle', cy.code,
-                   'stage', (select jsonb_build_object('id', s.id, 'number', s.stage, 'description', s.description)
-                             from sales_cycle_stages s where s.id = o.current_stage_id),
-                   'estimated_value', o.estimated_value::text, 'probability_pct', o.probability_pct::text,
-                   'calculated_value', o.calculated_value::text, 'estimated_closing_date', o.estimated_closing_date,
-                   'date_closed', o.date_closed, 'close_code', (select cc.code from close_codes cc where cc.id = o.close_code_id),
-                   'version', o.version)))
-           from opportunities o
-           join contacts c on c.id = o.contact_id
-           join salespeople sp on sp.id = o.salesperson_id
-           join sales_cycles cy on cy.id = o.cycle_id
-           where o.id = :id and exists (select 1 from webhooks w where w.active and :event = any (w.events));
-
--- (13) tx.commit()
+-- (12) tx.commit()
 COMMIT;
 
--- (14) answer -> get: the detail
+-- (13) answer -> header
 select o.id, o.no, o.description, o.contact_id, ct.name as contact_name, co.name as "company_name?",
-                  sp.name as salesperson_name, cy.id as cycle_id, cy.code as cycle_code,
-                  cy.description as cycle_description, cy.probability_method, cy.blocked as cycle_blocked,
-                  o.creation_date as "creation_date: chrono::NaiveDate", o.priority, o.status, o.closed,
+                  sp.name as salesperson_name, cy.code as cycle_code,
+                  o.creation_date as "creation_date: chrono::NaiveDate", o.priority, o.status,
                   o.date_closed as "date_closed: chrono::NaiveDate", cc.code as "close_code?",
-                  o.current_stage_id, o.estimated_value, o.chances_pct, o.completed_pct, o.probability_pct,
-                  o.calculated_value, o.estimated_closing_date as "estimated_closing_date: chrono::NaiveDate", o.version,
-                  (null::bigint[] is null or o.salesperson_id = any(null::bigint[])) as "can_write!"
+                  s.id as "stage_id?", s.stage as "stage_no?", s.description as "stage_description?",
+                  o.estimated_value, o.chances_pct, o.completed_pct, o.probability_pct,
+                  o.calculated_value, o.estimated_closing_date as "estimated_closing_date: chrono::NaiveDate", o.version
            from opportunities o
            join contacts ct on ct.id = o.contact_id
            left join contacts co on co.id = o.contact_company_id
            join salespeople sp on sp.id = o.salesperson_id
            join sales_cycles cy on cy.id = o.cycle_id
+           left join sales_cycle_stages s on s.id = o.current_stage_id
            left join close_codes cc on cc.id = o.close_code_id
            where o.id = :id and (null::bigint[] is null or o.salesperson_id = any(null::bigint[]));
-
--- (15) get: stages
-select s.id, s.stage, s.description, s.completed_pct, s.chances_pct, s.allow_skip, s.quote_required,
-                  s.date_formula, a.code as "activity_code?"
-           from sales_cycle_stages s left join activities a on a.id = s.activity_id
-           where s.cycle_id = :l_cycle_id order by s.stage;
-
--- (16) get: active_entry
-select entry_no, stage_id, date_of_change as "date_of_change: chrono::NaiveDate", estimated_value,
-                estimated_closing_date as "estimated_closing_date: chrono::NaiveDate", chances_pct
-         from opportunity_entries where opportunity_id = :id and active;
-
--- (17) get: quote, (17b) its lines
-select id, no, quote_date as "quote_date: chrono::NaiveDate" from quotes where opportunity_id = :id;
-\if :q_id > 0
-select id, line_no, description, quantity, unit_price, discount_pct from quote_lines
-         where quote_id = :q_id order by line_no;
-\endif
-
--- (18) get: entries
-select e.entry_no, e.action_taken, e.stage_id, s.stage as "stage_no?", s.description as "stage_description?",
-                  e.date_of_change as "date_of_change: chrono::NaiveDate", e.days_open, e.active, e.estimated_value, e.chances_pct, e.completed_pct,
-                  e.probability_pct, e.calculated_value, e.estimated_closing_date as "estimated_closing_date: chrono::NaiveDate", cc.code as "close_code?",
-                  u.display_name as "by?"
-           from opportunity_entries e
-           left join sales_cycle_stages s on s.id = e.stage_id
-           left join close_codes cc on cc.id = e.close_code_id
-           left join users u on u.id = e.user_id
-           where e.opportunity_id = :id order by e.entry_no desc;
-
--- (19) get: tasks
-select id, kind, description, priority, due_date as "due_date: chrono::NaiveDate", status, version from tasks
-         where opportunity_id = :id order by (status = 'open') desc, due_date, id;
-
--- (20) get: close codes
-select code, description, outcome from close_codes order by outcome desc, code;
 \endif

@@ -88,7 +88,8 @@ pub enum LiveStatus {
 
 /// Sends the change notification for opportunity `id` in the caller's transaction: delivered
 /// when it commits, dropped when it rolls back. Reads the version and owner as they are now,
-/// so call it after the change.
+/// so call it after the change. Every change that tells the live board also writes its webhook
+/// event (same transaction, same statement: `opportunities_changed`, migration 15).
 #[cfg(feature = "ssr")]
 pub async fn notify(
     conn: &mut sqlx::PgConnection,
@@ -96,19 +97,28 @@ pub async fn notify(
     kind: ChangeKind,
     user_id: i64,
 ) -> Result<(), sqlx::Error> {
+    notify_many(conn, &[id], kind, user_id).await
+}
+
+/// [`notify`] for many opportunities at once: one statement (a CSV import announces its rows
+/// with it before it commits).
+#[cfg(feature = "ssr")]
+pub async fn notify_many(
+    conn: &mut sqlx::PgConnection,
+    ids: &[i64],
+    kind: ChangeKind,
+    user_id: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "select pg_notify($4, json_build_object('id', o.id, 'v', o.version, 'sp', o.salesperson_id, 'k', $2::text, 'by', $3::bigint,
-                                               'at', (extract(epoch from clock_timestamp()) * 1000)::bigint)::text)
-         from opportunities o where o.id = $1",
-        id,
+        "select opportunities_changed($1, $2, $3, $4, $5)",
+        ids,
         kind.as_str(),
+        crate::webhooks::ops::event_of(kind),
         user_id,
         CHANNEL,
     )
     .execute(&mut *conn)
     .await?;
-    // Every change that tells the live board also writes its webhook event (same transaction).
-    crate::webhooks::ops::emit_opportunity(conn, id, kind, user_id).await?;
     Ok(())
 }
 

@@ -25,12 +25,28 @@ pub fn parse_url(url: &str) -> Result<PgConnectOptions, StartupError> {
     PgConnectOptions::from_str(url).map_err(|e| StartupError::BadDatabaseUrl(e.to_string()))
 }
 
+/// A pooled connection idle longer than this is checked before use.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
 /// Opens the pool and checks the database answers now, so a wrong address fails at start-up.
 pub async fn connect(options: PgConnectOptions) -> Result<PgPool, StartupError> {
     let target = describe(&options);
     PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(5))
+        // sqlx pings every connection it hands out (a round trip each; a card move takes one
+        // four times). A connection in steady use was checked when it came back (sqlx pings on
+        // release), so only one idle for a while is pinged again — after a database restart
+        // those are the ones that may be dead.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > IDLE_BEFORE_PING {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
         .map_err(|e| StartupError::DatabaseUnreachable {

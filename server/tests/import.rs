@@ -65,7 +65,11 @@ async fn a_clean_file_imports_every_row_through_the_form_rules(pool: PgPool) {
     assert_eq!(bee.0, "company");
     assert!(bee.1.is_some(), "default: the importer's own salesperson");
 
-    // Opportunities on them.
+    // Opportunities on them, with a webhook listening for new ones.
+    sqlx::query("insert into webhooks (url, secret, events) values ('http://127.0.0.1:9/hook', 'secret', '{opportunity.created}')")
+        .execute(&pool)
+        .await
+        .unwrap();
     let nos: Vec<String> = sqlx::query_scalar("select no from contacts order by id")
         .fetch_all(&pool)
         .await
@@ -82,6 +86,22 @@ async fn a_clean_file_imports_every_row_through_the_form_rules(pool: PgPool) {
         sqlx::query_as("select estimated_value, priority, status from opportunities where description = '40 laptops'").fetch_one(&pool).await.unwrap();
     assert_eq!(o.0, "12500.00".parse().unwrap());
     assert_eq!((o.1.as_str(), o.2.as_str()), ("high", "not_started"));
+    // Each imported row is an `opportunity.created` event, in row order, as a form's create is;
+    // a row without a salesperson takes its contact's.
+    let events: Vec<(String, String, String)> = sqlx::query_as(
+        "select event, payload->'opportunity'->>'description', payload->'opportunity'->>'salesperson_code' from webhook_events order by id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let created = |d: &str| {
+        (
+            "opportunity.created".to_owned(),
+            d.to_owned(),
+            "SAM".to_owned(),
+        )
+    };
+    assert_eq!(events, [created("40 laptops"), created("Service")]);
     // The dashboard's funnel summary counted the imported rows (once, at the end of the import).
     let drift: i64 = sqlx::query_scalar(
         "select count(*) from ((select * from funnel_by_day except select * from funnel_by_day_recomputed())
@@ -194,6 +214,10 @@ async fn a_file_with_bad_rows_changes_nothing_and_names_each_row(pool: PgPool) {
         .fetch_one(&pool)
         .await
         .unwrap();
+    sqlx::query("insert into webhooks (url, secret, events) values ('http://127.0.0.1:9/hook', 'secret', '{opportunity.created}')")
+        .execute(&pool)
+        .await
+        .unwrap();
     let before = count(&pool, "opportunities").await;
     let csv = format!(
         "no,description,contact_no,sales_cycle,estimated_value,estimated_closing_date,creation_date\n\
@@ -227,6 +251,11 @@ async fn a_file_with_bad_rows_changes_nothing_and_names_each_row(pool: PgPool) {
         "{p}"
     );
     assert_eq!(count(&pool, "opportunities").await, before);
+    assert_eq!(
+        count(&pool, "webhook_events").await,
+        0,
+        "a refused import announces nothing"
+    );
     // Columns the rules need must be there.
     let p = import(&sam, "opportunities", "description,contact\nX,Y\n")
         .await

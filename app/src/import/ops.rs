@@ -433,17 +433,32 @@ async fn run_in(
                 .iter()
                 .map(|r| cell(r, "contact_no").to_uppercase())
                 .collect();
-            let contacts: HashMap<String, i64> = sqlx::query!(
-                "select no, id from contacts where no = any($1)
-                   and ($2::bigint[] is null or salesperson_id is null or salesperson_id = any($2))",
+            // The rows' contacts, read and locked once for every create (as the form's create reads
+            // its one contact), with their salesperson for rows that name none.
+            let mut lookups = crate::opportunities::ops::CreateLookups::default();
+            let mut contacts: HashMap<String, i64> = HashMap::new();
+            let mut contact_salesperson: HashMap<i64, Option<i64>> = HashMap::new();
+            for r in sqlx::query!(
+                "select no, id, company_id, salesperson_id from contacts where no = any($1)
+                   and ($2::bigint[] is null or salesperson_id is null or salesperson_id = any($2))
+                 order by id
+                 for share",
                 &nos,
                 viewer.read.ids()
             )
             .fetch_all(&mut *tx)
             .await?
-            .into_iter()
-            .map(|r| (r.no, r.id))
-            .collect();
+            {
+                lookups.add_contact(r.id, r.company_id);
+                // As on the form: the contact's salesperson when assignable, else yours.
+                contact_salesperson.insert(
+                    r.id,
+                    r.salesperson_id
+                        .filter(|id| viewer.write.allows(Some(*id)))
+                        .or(viewer.user.salesperson_id),
+                );
+                contacts.insert(r.no, r.id);
+            }
             let cycles: HashMap<String, i64> = sqlx::query!("select code, id from sales_cycles")
                 .fetch_all(&mut *tx)
                 .await?
@@ -462,7 +477,6 @@ async fn run_in(
                     .into_iter()
                     .collect();
             let mut seen: HashMap<String, usize> = HashMap::new();
-            let mut contact_salesperson: HashMap<i64, Option<i64>> = HashMap::new();
             for (i, row) in rows.iter().enumerate() {
                 let n = i + 2;
                 if i % 500 == 0 {
@@ -499,25 +513,7 @@ async fn run_in(
                 };
                 let code = cell(row, "salesperson_code").to_uppercase();
                 let salesperson_id = match code.as_str() {
-                    "" => {
-                        // As on the form: the contact's salesperson when assignable, else yours.
-                        if let std::collections::hash_map::Entry::Vacant(e) =
-                            contact_salesperson.entry(contact_id)
-                        {
-                            let owner = sqlx::query_scalar!(
-                                "select salesperson_id from contacts where id = $1",
-                                contact_id
-                            )
-                            .fetch_one(&mut *tx)
-                            .await?;
-                            e.insert(
-                                owner
-                                    .filter(|id| viewer.write.allows(Some(*id)))
-                                    .or(viewer.user.salesperson_id),
-                            );
-                        }
-                        contact_salesperson[&contact_id]
-                    }
+                    "" => contact_salesperson[&contact_id],
                     c => match salespeople.get(c) {
                         Some(id) => Some(*id),
                         None => {
@@ -542,7 +538,15 @@ async fn run_in(
                     estimated_closing_date: cell(row, "estimated_closing_date"),
                     activate_first_stage: false,
                 };
-                match crate::opportunities::ops::create_in(&mut *tx, viewer, &form, today).await {
+                match crate::opportunities::ops::create_in(
+                    &mut *tx,
+                    viewer,
+                    &form,
+                    today,
+                    &mut lookups,
+                )
+                .await
+                {
                     Ok(id) => {
                         imported += 1;
                         created.push(id);
@@ -562,6 +566,14 @@ async fn run_in(
             sqlx::query!("select funnel_count_created($1)", &created)
                 .execute(&mut *tx)
                 .await?;
+            // Boards and webhooks hear of the rows in one statement (dropped if the import is refused).
+            crate::live::notify_many(
+                &mut *tx,
+                &created,
+                crate::live::ChangeKind::Created,
+                viewer.user.id,
+            )
+            .await?;
         }
     }
     let ok = errors.list.is_empty();

@@ -10,6 +10,8 @@
 //! [`STALE`] and reloads. The entry chain is guarded twice more by the database: one active entry
 //! (partial unique index) and append-only entries (trigger).
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
@@ -608,6 +610,98 @@ pub async fn get(
     })
 }
 
+/// An opportunity without its history, tasks and quote: what the REST API answers for one
+/// opportunity (one statement, where [`get`] reads everything the card shows).
+#[derive(Clone, Debug)]
+pub struct OpportunityHeader {
+    pub id: i64,
+    pub no: String,
+    pub description: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub contact_id: i64,
+    pub contact_name: String,
+    pub company_name: Option<String>,
+    pub salesperson_name: String,
+    pub cycle_code: String,
+    /// The active entry's stage (id, number, description); none before the first stage and
+    /// after closing.
+    pub stage: Option<(i64, i32, String)>,
+    pub creation_date: NaiveDate,
+    pub estimated_value: Decimal,
+    pub chances: Decimal,
+    pub completed: Decimal,
+    pub probability: Decimal,
+    pub calculated_value: Decimal,
+    pub estimated_closing_date: Option<NaiveDate>,
+    pub date_closed: Option<NaiveDate>,
+    pub close_code: Option<String>,
+    /// From creation to closing, or to `today` while open.
+    pub days_open: i64,
+    pub version: i32,
+}
+
+/// The opportunity's [`OpportunityHeader`], if the viewer may read it (else 404, as [`get`]).
+pub async fn header(
+    pool: &PgPool,
+    viewer: &Viewer,
+    id: i64,
+    today: NaiveDate,
+) -> Result<OpportunityHeader, AppError> {
+    let row = sqlx::query!(
+        r#"select o.id, o.no, o.description, o.contact_id, ct.name as contact_name, co.name as "company_name?",
+                  sp.name as salesperson_name, cy.code as cycle_code,
+                  o.creation_date as "creation_date: chrono::NaiveDate", o.priority, o.status,
+                  o.date_closed as "date_closed: chrono::NaiveDate", cc.code as "close_code?",
+                  s.id as "stage_id?", s.stage as "stage_no?", s.description as "stage_description?",
+                  o.estimated_value, o.chances_pct, o.completed_pct, o.probability_pct,
+                  o.calculated_value, o.estimated_closing_date as "estimated_closing_date: chrono::NaiveDate", o.version
+           from opportunities o
+           join contacts ct on ct.id = o.contact_id
+           left join contacts co on co.id = o.contact_company_id
+           join salespeople sp on sp.id = o.salesperson_id
+           join sales_cycles cy on cy.id = o.cycle_id
+           left join sales_cycle_stages s on s.id = o.current_stage_id
+           left join close_codes cc on cc.id = o.close_code_id
+           where o.id = $1 and ($2::bigint[] is null or o.salesperson_id = any($2))"#,
+        id,
+        viewer.read.ids(),
+    )
+    .fetch_optional(pool)
+    .await?;
+    let Some(o) = row else {
+        return Err(not_found(pool, viewer, id, "read").await);
+    };
+    let end = o.date_closed.unwrap_or(today);
+    Ok(OpportunityHeader {
+        id: o.id,
+        no: o.no,
+        description: o.description,
+        status: status(&o.status),
+        priority: Priority::from_db(&o.priority),
+        contact_id: o.contact_id,
+        contact_name: o.contact_name,
+        company_name: o.company_name,
+        salesperson_name: o.salesperson_name,
+        cycle_code: o.cycle_code,
+        stage: match (o.stage_id, o.stage_no, o.stage_description) {
+            (Some(id), Some(no), Some(description)) => Some((id, no, description)),
+            _ => None,
+        },
+        creation_date: o.creation_date,
+        estimated_value: o.estimated_value,
+        chances: o.chances_pct,
+        completed: o.completed_pct,
+        probability: o.probability_pct,
+        calculated_value: o.calculated_value,
+        estimated_closing_date: o.estimated_closing_date,
+        date_closed: o.date_closed,
+        close_code: o.close_code,
+        days_open: (end - o.creation_date).num_days().max(0),
+        version: o.version,
+    })
+}
+
 /// The opportunities of a contact (as the person, or as their company), for the contact card.
 pub async fn of_contact(
     pool: &PgPool,
@@ -767,7 +861,8 @@ pub async fn create(
     today: NaiveDate,
 ) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
-    let id = create_in(&mut tx, viewer, form, today).await?;
+    let id = create_in(&mut tx, viewer, form, today, &mut CreateLookups::default()).await?;
+    live::notify(&mut tx, id, ChangeKind::Created, viewer.user.id).await?;
     tx.commit().await?;
     tracing::info!(
         opportunity = id,
@@ -777,12 +872,112 @@ pub async fn create(
     Ok(id)
 }
 
-/// [`create`] inside the caller's transaction (a CSV import creates every row in one).
+/// The contacts, salespeople and sales cycles [`create_in`] has read and locked (`for share`) in
+/// one transaction for one viewer, so that a CSV import of thousands of rows reads each once
+/// (and its contacts with one statement, [`CreateLookups::add_contact`]). A fresh one per
+/// transaction: the locks, not the cache, keep what was read true until the commit.
+#[derive(Default)]
+pub struct CreateLookups {
+    contacts: HashMap<i64, Option<ContactRef>>,
+    salespeople: HashMap<i64, Option<SalespersonRef>>,
+    cycles: HashMap<i64, Option<CycleRef>>,
+}
+
+#[derive(Clone, Copy)]
+struct ContactRef {
+    id: i64,
+    company_id: Option<i64>,
+}
+
+#[derive(Clone)]
+struct SalespersonRef {
+    name: String,
+    blocked: bool,
+}
+
+#[derive(Clone)]
+struct CycleRef {
+    id: i64,
+    code: String,
+    blocked: bool,
+    probability_method: String,
+}
+
+impl CreateLookups {
+    /// Records a contact the caller read in the viewer's read scope and locked `for share` in
+    /// this transaction.
+    pub fn add_contact(&mut self, id: i64, company_id: Option<i64>) {
+        self.contacts
+            .insert(id, Some(ContactRef { id, company_id }));
+    }
+
+    /// The contact, if it exists and the viewer may read it.
+    async fn contact(
+        &mut self,
+        tx: &mut PgConnection,
+        viewer: &Viewer,
+        id: i64,
+    ) -> Result<Option<ContactRef>, sqlx::Error> {
+        if let Some(known) = self.contacts.get(&id) {
+            return Ok(*known);
+        }
+        let row = sqlx::query_as!(
+            ContactRef,
+            "select id, company_id from contacts
+             where id = $1 and ($2::bigint[] is null or salesperson_id is null or salesperson_id = any($2))
+             for share",
+            id,
+            viewer.read.ids()
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        self.contacts.insert(id, row);
+        Ok(row)
+    }
+
+    async fn salesperson(
+        &mut self,
+        tx: &mut PgConnection,
+        id: i64,
+    ) -> Result<Option<SalespersonRef>, sqlx::Error> {
+        if let Some(known) = self.salespeople.get(&id) {
+            return Ok(known.clone());
+        }
+        let row = sqlx::query_as!(
+            SalespersonRef,
+            "select name, blocked from salespeople where id = $1 for share",
+            id
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        self.salespeople.insert(id, row.clone());
+        Ok(row)
+    }
+
+    async fn cycle(
+        &mut self,
+        tx: &mut PgConnection,
+        id: i64,
+    ) -> Result<Option<CycleRef>, sqlx::Error> {
+        if let Some(known) = self.cycles.get(&id) {
+            return Ok(known.clone());
+        }
+        let row = sqlx::query_as!(CycleRef, "select id, code, blocked, probability_method from sales_cycles where id = $1 for share", id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        self.cycles.insert(id, row.clone());
+        Ok(row)
+    }
+}
+
+/// [`create`] inside the caller's transaction (a CSV import creates every row in one). The
+/// caller announces the new opportunities ([`live::notify`], [`live::notify_many`]).
 pub async fn create_in(
     tx: &mut PgConnection,
     viewer: &Viewer,
     form: &NewOpportunityForm,
     today: NaiveDate,
+    lookups: &mut CreateLookups,
 ) -> Result<i64, AppError> {
     let mut errors = FieldErrors::default();
     let description = rules::description(&form.description, true)
@@ -834,15 +1029,7 @@ pub async fn create_in(
 
     // The contact must be readable; its company is recorded with the opportunity.
     let contact = match contact_id {
-        Some(id) => sqlx::query!(
-            "select id, company_id from contacts
-             where id = $1 and ($2::bigint[] is null or salesperson_id is null or salesperson_id = any($2))
-             for share",
-            id,
-            viewer.read.ids()
-        )
-        .fetch_optional(&mut *tx)
-        .await?,
+        Some(id) => lookups.contact(tx, viewer, id).await?,
         None => None,
     };
     if contact_id.is_some() && contact.is_none() {
@@ -852,13 +1039,7 @@ pub async fn create_in(
         );
     }
     if let Some(id) = salesperson_id {
-        let salesperson = sqlx::query!(
-            "select name, blocked from salespeople where id = $1 for share",
-            id
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        match salesperson {
+        match lookups.salesperson(tx, id).await? {
             Some(s) if viewer.write.allows(Some(id)) && s.blocked => errors.add(
                 "salesperson_id",
                 format!(
@@ -874,9 +1055,7 @@ pub async fn create_in(
         }
     }
     let cycle = match cycle_id {
-        Some(id) => sqlx::query!("select id, code, blocked, probability_method from sales_cycles where id = $1 for share", id)
-            .fetch_optional(&mut *tx)
-            .await?,
+        Some(id) => lookups.cycle(tx, id).await?,
         None => None,
     };
     match &cycle {
@@ -959,7 +1138,6 @@ pub async fn create_in(
         };
         write_plan(&mut *tx, viewer, &target, &plan, None, false).await?;
     }
-    live::notify(&mut *tx, row.id, ChangeKind::Created, viewer.user.id).await?;
     Ok(row.id)
 }
 

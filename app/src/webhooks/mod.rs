@@ -1,6 +1,6 @@
 //! Webhooks: admins subscribe a URL to events (opportunity created, moved, updated, closed; task
 //! created). Every change writes its event to an outbox in its own transaction
-//! ([`ops::emit_opportunity`], [`ops::emit_task`]); the server's worker delivers it signed with
+//! ([`crate::live::notify`] through the SQL function `opportunities_changed`, [`ops::emit_task`]); the server's worker delivers it signed with
 //! HMAC-SHA256 and retries with backoff; every attempt shows on the webhook's log page.
 
 pub mod api;

@@ -12,7 +12,7 @@ use crate::{
 
 /// The event a change of an opportunity is, for webhooks (reorders, quote and task changes are
 /// not events).
-fn event_of(kind: ChangeKind) -> Option<&'static str> {
+pub(crate) fn event_of(kind: ChangeKind) -> Option<&'static str> {
     match kind {
         ChangeKind::Created => Some("opportunity.created"),
         ChangeKind::Updated => Some("opportunity.moved"),
@@ -20,44 +20,6 @@ fn event_of(kind: ChangeKind) -> Option<&'static str> {
         ChangeKind::Closed => Some("opportunity.closed"),
         ChangeKind::Reordered | ChangeKind::Quote | ChangeKind::Task => None,
     }
-}
-
-/// Writes the opportunity's event, as it is now, to the outbox — in the caller's transaction.
-/// Costs one cheap check when no webhook listens.
-pub async fn emit_opportunity(
-    conn: &mut PgConnection,
-    id: i64,
-    kind: ChangeKind,
-    user_id: i64,
-) -> Result<(), sqlx::Error> {
-    let Some(event) = event_of(kind) else {
-        return Ok(());
-    };
-    sqlx::query!(
-        r#"select webhook_emit($2, jsonb_build_object(
-               'event', $2::text, 'occurred_at', clock_timestamp(),
-               'by', (select u.display_name from users u where u.id = $3),
-               'opportunity', jsonb_build_object(
-                   'no', o.no, 'description', o.description, 'status', o.status, 'priority', o.priority,
-                   'contact_no', c.no, 'contact_name', c.name, 'salesperson_code', sp.code, 'sales_cycle', cy.code,
-                   'stage', (select jsonb_build_object('id', s.id, 'number', s.stage, 'description', s.description)
-                             from sales_cycle_stages s where s.id = o.current_stage_id),
-                   'estimated_value', o.estimated_value::text, 'probability_pct', o.probability_pct::text,
-                   'calculated_value', o.calculated_value::text, 'estimated_closing_date', o.estimated_closing_date,
-                   'date_closed', o.date_closed, 'close_code', (select cc.code from close_codes cc where cc.id = o.close_code_id),
-                   'version', o.version)))
-           from opportunities o
-           join contacts c on c.id = o.contact_id
-           join salespeople sp on sp.id = o.salesperson_id
-           join sales_cycles cy on cy.id = o.cycle_id
-           where o.id = $1 and exists (select 1 from webhooks w where w.active and $2 = any (w.events))"#,
-        id,
-        event,
-        user_id,
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Writes a `task.created` event for a task just inserted, in the caller's transaction.

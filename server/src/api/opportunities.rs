@@ -5,7 +5,7 @@
 use app::{
     domain::entries::{Action, Outcome, UpdateRequest},
     opportunities::{
-        self as opp, ListQuery, OpportunityDetail, SortKey, StatusFilter,
+        self as opp, ListQuery, SortKey, StatusFilter,
         ops::{self, ListCursor, Window},
     },
 };
@@ -73,38 +73,34 @@ pub struct StageRef {
     pub description: String,
 }
 
-impl From<OpportunityDetail> for Opportunity {
-    fn from(d: OpportunityDetail) -> Self {
-        let stage = d
-            .current_stage_id
-            .and_then(|id| d.stages.iter().find(|s| s.id == id))
-            .map(|s| StageRef {
-                id: s.id,
-                number: s.number,
-                description: s.description.clone(),
-            });
+impl From<ops::OpportunityHeader> for Opportunity {
+    fn from(o: ops::OpportunityHeader) -> Self {
         Self {
-            no: d.no,
-            description: d.description,
-            status: opp::status_as_str(d.status).into(),
-            priority: d.priority.as_str().into(),
-            contact_id: d.contact_id,
-            contact_name: d.contact_name,
-            company_name: d.company_name,
-            salesperson_name: d.salesperson_name,
-            sales_cycle: d.cycle_code,
-            stage,
-            creation_date: d.creation_date,
-            estimated_value: d.estimated_value,
-            chances_of_success_pct: d.chances,
-            completed_pct: d.completed,
-            probability_pct: d.probability,
-            calculated_value: d.calculated_value,
-            estimated_closing_date: d.estimated_closing_date,
-            date_closed: d.date_closed,
-            close_code: d.close_code,
-            days_open: d.days_open,
-            version: d.version,
+            no: o.no,
+            description: o.description,
+            status: opp::status_as_str(o.status).into(),
+            priority: o.priority.as_str().into(),
+            contact_id: o.contact_id,
+            contact_name: o.contact_name,
+            company_name: o.company_name,
+            salesperson_name: o.salesperson_name,
+            sales_cycle: o.cycle_code,
+            stage: o.stage.map(|(id, number, description)| StageRef {
+                id,
+                number,
+                description,
+            }),
+            creation_date: o.creation_date,
+            estimated_value: o.estimated_value,
+            chances_of_success_pct: o.chances,
+            completed_pct: o.completed,
+            probability_pct: o.probability,
+            calculated_value: o.calculated_value,
+            estimated_closing_date: o.estimated_closing_date,
+            date_closed: o.date_closed,
+            close_code: o.close_code,
+            days_open: o.days_open,
+            version: o.version,
         }
     }
 }
@@ -296,7 +292,7 @@ async fn answer(
     id: i64,
     status: StatusCode,
 ) -> Result<Response, Problem> {
-    let detail = ops::get(&state.pool, &caller.viewer, id, today()).await?;
+    let detail = ops::header(&state.pool, &caller.viewer, id, today()).await?;
     let location = format!("/api/v1/opportunities/{}", detail.no);
     let tag = etag(detail.version);
     let mut response = (status, Json(Opportunity::from(detail))).into_response();
@@ -426,7 +422,7 @@ pub async fn edit(
 ) -> Result<Response, Problem> {
     let (id, current) = ops::find_by_no(&state.pool, &caller.viewer, &no).await?;
     let version = required_version(&headers, current)?;
-    let now = ops::get(&state.pool, &caller.viewer, id, today()).await?;
+    let now = ops::header(&state.pool, &caller.viewer, id, today()).await?;
     let description = body.description.unwrap_or(now.description);
     let priority = body
         .priority
