@@ -140,15 +140,34 @@ pub mod ops {
         )
         .fetch_all(pool);
         // Funnel: the cycle's opportunities created in the period by the furthest stage they
-        // reached (summed per day in funnel_by_day); "reached stage n" counts those whose
-        // furthest stage is n or later.
+        // reached; "reached stage n" counts those whose furthest stage is n or later. Summed per
+        // month in funnel_by_month for the period's whole months and per day in funnel_by_day
+        // for the days around them (migration 16).
+        let (whole_from, whole_to) = metrics::whole_months(f.from, f.to);
         let furthest = sqlx::query!(
-            r#"select f.furthest_stage, sum(f.opportunities)::bigint as "count!"
-               from funnel_by_day f
-               where f.cycle_id = $1 and f.creation_date between $5 and $6
-                 and ($2::bigint[] is null or f.salesperson_id = any($2))
-                 and ($3::bigint is null or f.salesperson_id = $3)
-                 and ($4::bigint is null or f.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
+            r#"select x.furthest_stage as "furthest_stage!", sum(x.opportunities)::bigint as "count!"
+               from (
+                   select f.furthest_stage, f.opportunities
+                   from funnel_by_month f
+                   where f.cycle_id = $1 and f.month >= $7 and f.month < $8
+                     and ($2::bigint[] is null or f.salesperson_id = any($2))
+                     and ($3::bigint is null or f.salesperson_id = $3)
+                     and ($4::bigint is null or f.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
+                   union all
+                   select f.furthest_stage, f.opportunities
+                   from funnel_by_day f
+                   where f.cycle_id = $1 and f.creation_date >= $5 and f.creation_date < $7
+                     and ($2::bigint[] is null or f.salesperson_id = any($2))
+                     and ($3::bigint is null or f.salesperson_id = $3)
+                     and ($4::bigint is null or f.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
+                   union all
+                   select f.furthest_stage, f.opportunities
+                   from funnel_by_day f
+                   where f.cycle_id = $1 and f.creation_date >= $8 and f.creation_date <= $6
+                     and ($2::bigint[] is null or f.salesperson_id = any($2))
+                     and ($3::bigint is null or f.salesperson_id = $3)
+                     and ($4::bigint is null or f.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
+               ) x
                group by 1"#,
             cycle_id,
             read,
@@ -156,6 +175,8 @@ pub mod ops {
             f.team,
             f.from as _,
             f.to as _,
+            whole_from as _,
+            whole_to as _,
         )
         .fetch_all(pool);
 

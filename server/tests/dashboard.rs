@@ -3,6 +3,8 @@
 
 mod common;
 
+use chrono::Datelike;
+
 use axum::http::StatusCode;
 use common::app::*;
 use serde_json::Value;
@@ -357,6 +359,19 @@ async fn assert_summaries_match_entries(pool: &PgPool, after: &str) {
         funnel_diff.is_empty(),
         "funnel_by_day differs from a recomputation after {after}: {funnel_diff:?}"
     );
+    let month_diff: Vec<(Option<i64>, Option<chrono::NaiveDate>, Option<i32>)> = sqlx::query_as(
+        "select salesperson_id, month, furthest_stage from (
+             (select * from funnel_by_month where opportunities > 0 except select * from funnel_by_month_recomputed())
+             union all
+             (select * from funnel_by_month_recomputed() except select * from funnel_by_month)) x",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(
+        month_diff.is_empty(),
+        "funnel_by_month differs from a recomputation after {after}: {month_diff:?}"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -488,19 +503,61 @@ async fn summaries_equal_a_recomputation_after_random_moves_closes_and_renumberi
     assert!(r.status.is_success(), "{} {}", r.status, r.body);
     assert_summaries_match_entries(&pool, "swapping stages 2 and 3").await;
 
-    // The funnel on the dashboard is the list's count for the same filter.
-    let dash = json(&admin.call("dashboard/get", &[]).await);
-    for stage in dash["pipeline"].as_array().unwrap() {
-        let query = format!(
-            "status=all&cycle={}&created_from={}&created_to={}&reached={}",
-            dash["cycle_id"],
-            dash["from"].as_str().unwrap(),
-            dash["to"].as_str().unwrap(),
-            stage["number"]
+    // The funnel on the dashboard is the list's count for the same filter: for the default
+    // period, and for periods read from whole months (funnel_by_month), from days only, and from
+    // both (funnel_by_day for the days around the whole months).
+    let today = chrono::Utc::now().date_naive();
+    let month = today.with_day(1).unwrap();
+    let month_end = month
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap()
+        .pred_opt()
+        .unwrap();
+    let periods = [
+        None,
+        Some((month, month_end)),
+        Some((today, today)),
+        Some((today - chrono::Days::new(400), today)),
+        Some((
+            month - chrono::Days::new(3),
+            month_end + chrono::Days::new(3),
+        )),
+    ];
+    for period in periods {
+        let dash = match period {
+            None => json(&admin.call("dashboard/get", &[]).await),
+            Some((from, to)) => json(
+                &admin
+                    .call(
+                        "dashboard/get",
+                        &[("from", &from.to_string()), ("to", &to.to_string())],
+                    )
+                    .await,
+            ),
+        };
+        let mut reached_any = 0;
+        for stage in dash["pipeline"].as_array().unwrap() {
+            let query = format!(
+                "status=all&cycle={}&created_from={}&created_to={}&reached={}",
+                dash["cycle_id"],
+                dash["from"].as_str().unwrap(),
+                dash["to"].as_str().unwrap(),
+                stage["number"]
+            );
+            let list = json(&admin.call("opportunities/list", &[("query", &query)]).await);
+            assert_eq!(
+                list["total"], stage["reached"],
+                "reached {} in {period:?}",
+                stage["name"]
+            );
+            reached_any += stage["reached"].as_i64().unwrap_or(0);
+        }
+        assert!(
+            reached_any > 0,
+            "the period {period:?} has opportunities to count"
         );
-        let list = json(&admin.call("opportunities/list", &[("query", &query)]).await);
-        assert_eq!(list["total"], stage["reached"], "reached {}", stage["name"]);
     }
+    let dash = json(&admin.call("dashboard/get", &[]).await);
     for t in dash["time_in_stage"].as_array().unwrap() {
         let expected: i64 = sqlx::query_scalar("select count(distinct opportunity_id) from opportunity_entries where stage_id = $1 and not active")
             .bind(t["stage_id"].as_i64().unwrap())

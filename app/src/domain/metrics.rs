@@ -121,6 +121,23 @@ pub fn months(today: NaiveDate, offset: i32, count: u32) -> Vec<NaiveDate> {
         .collect()
 }
 
+/// How a period `from..=to` splits for summaries kept per month and per day: the whole calendar
+/// months inside it, `[start, end)` as month starts, and the days outside them (`from..start`
+/// and `end..=to`). With no whole month inside, `start == end == to + 1`: all days.
+pub fn whole_months(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let after = to.succ_opt().unwrap_or(to);
+    let start = if from.day() == 1 {
+        Some(from)
+    } else {
+        month_start(from).checked_add_months(Months::new(1))
+    };
+    let end = month_start(after);
+    match start {
+        Some(start) if start < end => (start, end),
+        _ => (after, after),
+    }
+}
+
 /// Stage conversion: from each stage's "reached" count to the next one's, in %; the last stage
 /// has none. `None` where no opportunity reached the stage.
 pub fn conversions(reached: &[i64]) -> Vec<Option<Decimal>> {
@@ -273,6 +290,32 @@ mod tests {
             vec![date("2026-09-01"), date("2026-10-01")]
         );
         assert_eq!(month_start(date("2026-02-28")), date("2026-02-01"));
+    }
+
+    #[test]
+    fn a_period_splits_into_whole_months_and_the_days_around_them() {
+        for (from, to, start, end) in [
+            // Whole months only.
+            ("2024-01-01", "2026-12-31", "2024-01-01", "2027-01-01"),
+            ("2026-02-01", "2026-02-28", "2026-02-01", "2026-03-01"),
+            // Days before and after.
+            ("2023-11-26", "2026-11-26", "2023-12-01", "2026-11-01"),
+            ("2026-01-15", "2026-03-31", "2026-02-01", "2026-04-01"),
+            ("2026-01-01", "2026-03-30", "2026-01-01", "2026-03-01"),
+            // No whole month inside: all days.
+            ("2026-11-02", "2026-11-30", "2026-12-01", "2026-12-01"),
+            ("2026-11-15", "2026-12-14", "2026-12-15", "2026-12-15"),
+            ("2026-11-26", "2026-11-26", "2026-11-27", "2026-11-27"),
+            // Leap day and year end.
+            ("2024-02-29", "2024-03-31", "2024-03-01", "2024-04-01"),
+            ("2025-12-31", "2026-01-31", "2026-01-01", "2026-02-01"),
+        ] {
+            assert_eq!(
+                whole_months(date(from), date(to)),
+                (date(start), date(end)),
+                "{from}..={to}"
+            );
+        }
     }
 
     #[test]
