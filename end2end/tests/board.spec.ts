@@ -6,9 +6,9 @@ import { ADMIN, addCompany, addSalesperson, call, failOnConsoleErrors, hydrated,
 const run = Date.now().toString(36).slice(-5).toUpperCase();
 const token = (project: string) => `BRD${project.slice(0, 1).toUpperCase()}${run}`;
 
-async function seed(browser: Browser, project: string, descriptions: string[]) {
+/** Creates the opportunities (started, 1,000.00 each) under the token `t`, with `extra` form fields. */
+async function seed(browser: Browser, t: string, descriptions: string[], extra: Record<string, string> = {}) {
   const page = await (await browser.newContext()).newPage();
-  const t = token(project);
   await signIn(page, ADMIN, "/");
   await addSalesperson(page, `B-${t}`, `Bea ${t}`);
   const contact = await addCompany(page, `Board Co ${t}`, `Bea ${t}`, `B-${t}`);
@@ -22,6 +22,7 @@ async function seed(browser: Browser, project: string, descriptions: string[]) {
       cycle_id: String(cycle),
       estimated_value: "1000",
       activate_first_stage: "on",
+      ...extra,
     });
   }
   await page.context().close();
@@ -54,7 +55,7 @@ const centreOf = (l: Locator) => async () => {
 
 test.describe.serial("the board", () => {
   test.beforeAll(async ({ browser }, info) => {
-    await seed(browser, info.project.name, ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot"]);
+    await seed(browser, token(info.project.name), ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot"]);
   });
 
   test("a card dragged with the mouse to the next stage records the entry and moves the totals", async ({ page }, info) => {
@@ -182,6 +183,62 @@ test.describe.serial("the board", () => {
     await page.getByLabel("Go to column").selectOption({ label: "Qualification (4)" });
     await expect(column(page, "Qualification")).toBeInViewport({ ratio: 0.8 });
     await screenshot(page, info.project.name, "board-after-touch");
+    check();
+  });
+});
+
+test.describe.serial("an overdue card on the board", () => {
+  const overdue = (project: string) => `OVD${project.slice(0, 1).toUpperCase()}${run}`;
+  test.beforeAll(async ({ browser }, info) => {
+    // Started in January 2025, expected to close in February 2025: long overdue.
+    await seed(browser, overdue(info.project.name), ["Golf"], { creation_date: "2025-01-06", estimated_closing_date: "2025-02-28" });
+  });
+
+  test("a drop asks for a new estimated closing date and moves the card with it", async ({ page }, info) => {
+    const check = failOnConsoleErrors(page);
+    await signIn(page, ADMIN, "/");
+    await page.goto(`/board?q=${overdue(info.project.name)}`);
+    await hydrated(page);
+    const live = page.locator('[aria-live="assertive"]');
+    const golf = card(page, "Qualification", "Golf");
+    await expect(golf.locator(".card-closing")).toHaveClass(/overdue/);
+    const lift = async () => {
+      await golf.focus();
+      await page.keyboard.press("Space");
+      await page.keyboard.press("ArrowRight");
+      await expect(live).toContainText("a new one will be asked");
+      await page.keyboard.press("Space");
+    };
+    const dialog = page.getByRole("dialog", { name: "New estimated closing date" });
+    const date = dialog.getByLabel("Estimated closing date");
+
+    // Cancelled: nothing moves.
+    await lift();
+    await expect(dialog).toContainText("(28 Feb 2025) has passed");
+    await expect(date).toBeFocused();
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await expect(dialog).toBeHidden();
+    await expect(live).toContainText("not moved");
+    await expect(golf).toHaveCount(1);
+
+    // A date in the past is refused in the dialog; a future one moves the card.
+    await lift();
+    await date.fill("2025-03-01");
+    await dialog.getByRole("button", { name: "Move" }).click();
+    await expect(dialog.getByRole("alert")).toHaveText("The new date cannot be before today.");
+    const later = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    await date.fill(later);
+    await screenshot(page, info.project.name, "board-new-closing-date");
+    await dialog.getByRole("button", { name: "Move" }).click();
+    await expect(dialog).toBeHidden();
+    const moved = card(page, "Needs analysis", "Golf");
+    await expect(moved).toHaveCount(1);
+    await expect(moved.locator(".card-closing")).not.toHaveClass(/overdue/);
+    // The server kept the move with its new date.
+    await page.reload();
+    await hydrated(page);
+    await expect(moved).toHaveCount(1);
+    await expect(moved.locator(".card-closing")).not.toHaveClass(/overdue/);
     check();
   });
 });

@@ -74,7 +74,8 @@ pub async fn more_cards(
 }
 
 /// A card dropped on another stage: the action the drop means (Next, Previous, Skip, Jump, First)
-/// with every other field defaulted, and the card's place in its new column.
+/// with every other field defaulted — but a new estimated closing date when the card's has
+/// passed — and the card's place in its new column.
 #[server(endpoint = "board/move")]
 pub async fn move_card(
     id: Option<String>,
@@ -82,6 +83,7 @@ pub async fn move_card(
     action: Option<String>,
     target_stage: Option<String>,
     rank: Option<String>,
+    estimated_closing_date: Option<String>,
 ) -> Result<Saved, AppError> {
     use crate::{domain::entries::UpdateRequest, opportunities::api::read};
     let viewer = crate::auth::access::require_viewer()
@@ -91,6 +93,9 @@ pub async fn move_card(
     let version = read::version(version.as_deref())?;
     let mut request = UpdateRequest::new(read::action(action.as_deref())?);
     request.target_stage_id = target_stage.and_then(|s| s.trim().parse().ok());
+    // Given when the card's estimated closing date has passed (the board asks for a new one).
+    request.estimated_closing_date =
+        read::date(estimated_closing_date.as_deref(), "estimated_closing_date")?;
     let rank = rank.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
     crate::opportunities::ops::update(
         &crate::state::pool()?,

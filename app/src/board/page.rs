@@ -22,7 +22,7 @@ use super::{Board, BoardCard, BoardColumn, api};
 use crate::{
     domain::{
         entries::{
-            Action, ActiveEntry, Outcome, UpdateRequest, action_for_target, check_action,
+            Action, ActiveEntry, Outcome, Refusal, UpdateRequest, action_for_target, check_action,
             close_defaults, plan_update,
         },
         rank,
@@ -55,7 +55,20 @@ struct Drag {
 enum Verdict {
     Reorder,
     Move(Action),
+    /// The move is allowed, but the card's estimated closing date has passed: the user gives a
+    /// new one first (the rules refuse to carry a past date into a new entry).
+    NeedsDate(Action),
     Refused(String),
+}
+
+/// A drop waiting for a new estimated closing date.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct PendingMove {
+    card_id: i64,
+    from_col: usize,
+    col: usize,
+    index: usize,
+    action: Action,
 }
 
 #[component]
@@ -189,6 +202,7 @@ fn BoardView(
     let drag = RwSignal::new(None::<Drag>);
     let pointer = RwSignal::new((0.0f64, 0.0f64));
     let closing = RwSignal::new(None::<(i64, Outcome)>);
+    let dating = RwSignal::new(None::<PendingMove>);
     let busy = RwSignal::new(false);
     let query_text = StoredValue::new(query.encoded());
     let hold = StoredValue::new_local(None::<TimeoutHandle>);
@@ -263,6 +277,7 @@ fn BoardView(
                     request.target_stage_id = Some(stage_id);
                     match plan_update(stages, method, &card.state, &request, today) {
                         Ok(_) => Verdict::Move(action),
+                        Err(Refusal::ClosingDateBeforeChange { .. }) => Verdict::NeedsDate(action),
                         Err(refusal) => Verdict::Refused(refusal.to_string()),
                     }
                 }
@@ -297,6 +312,108 @@ fn BoardView(
             let after = others.get(index).map(|c| c.rank.as_str());
             rank::between(before, after)
         })
+    };
+
+    // A drop across columns (or a pending one, once given a new closing date).
+    let apply_move = move |card_id: i64,
+                           from_col: usize,
+                           col: usize,
+                           index: usize,
+                           action: Action,
+                           closing_date: Option<chrono::NaiveDate>| {
+        let Some(card) = card_of(card_id) else { return };
+        let stage_id = columns.with_untracked(|cols| cols[col].stage_id);
+        let (method, today, _) = meta.get_value();
+        let mut request = UpdateRequest::new(action);
+        request.target_stage_id = stage_id;
+        request.estimated_closing_date = closing_date;
+        let Ok(plan) = stages.with_value(|s| plan_update(s, method, &card.state, &request, today))
+        else {
+            return;
+        };
+        let new_rank = rank_at(card_id, col, index);
+        let previous = columns.get_untracked();
+        let entry = plan.entry.clone();
+        // Optimistic: the card, its figures and both columns' totals change at once.
+        columns.update(|cols| {
+            cols[from_col].count -= 1;
+            cols[from_col].estimated -= card.estimated_value;
+            cols[from_col].calculated -= card.calculated_value;
+            cols[col].count += 1;
+            cols[col].estimated += entry.estimated_value;
+            cols[col].calculated += entry.calculated_current_value;
+            place(cols, card_id, from_col, col, index, |c| {
+                c.probability = entry.probability;
+                c.calculated_value = entry.calculated_current_value;
+                c.estimated_value = entry.estimated_value;
+                c.estimated_closing_date = Some(entry.estimated_closing_date);
+                c.days_in_stage = 0;
+                if let Some(r) = &new_rank {
+                    c.rank = r.clone();
+                }
+            });
+        });
+        let title = column_title(col);
+        announcement.set(format!(
+            "{} moved to {title} ({}).",
+            card.no,
+            plan.entry.action_taken.label()
+        ));
+        busy.set(true);
+        spawn_local(async move {
+            let result = api::move_card(
+                Some(card_id.to_string()),
+                Some(card.version.to_string()),
+                Some(action.label().to_owned()),
+                stage_id.map(|s| s.to_string()),
+                new_rank,
+                closing_date.map(|d| d.to_string()),
+            )
+            .await;
+            busy.set(false);
+            match result {
+                // The card now carries the entry the server recorded (the same plan),
+                // so the next move is checked against it; the board is not reloaded,
+                // which keeps the scroll position and the focus.
+                Ok(saved) => columns.update(|cols| {
+                    if let Some(c) = cols
+                        .iter_mut()
+                        .flat_map(|c| c.cards.iter_mut())
+                        .find(|c| c.id == card_id)
+                    {
+                        c.version = saved.version;
+                        c.state.active = Some(ActiveEntry {
+                            entry_no: entry.entry_no,
+                            stage_id: entry.stage_id,
+                            date_of_change: entry.date_of_change,
+                            estimated_value: entry.estimated_value,
+                            estimated_closing_date: Some(entry.estimated_closing_date),
+                            chances: entry.chances,
+                        });
+                    }
+                }),
+                Err(e) => {
+                    columns.set(previous);
+                    let why = match &e {
+                        AppError::Validation(fields) => fields
+                            .values()
+                            .next()
+                            .cloned()
+                            .unwrap_or_else(|| e.to_string()),
+                        other => other.to_string(),
+                    };
+                    announcement.set(format!(
+                        "{} went back to {}. {why}",
+                        card.no,
+                        column_title(from_col)
+                    ));
+                    message.set(Some(why));
+                    if matches!(e, AppError::Conflict(_)) {
+                        reloads.update(|n| *n += 1);
+                    }
+                }
+            }
+        });
     };
 
     let drop = move |card_id: i64, from_col: usize, target: Target| {
@@ -347,98 +464,19 @@ fn BoardView(
                     }
                 });
             }
-            Verdict::Move(action) => {
-                let stage_id = columns.with_untracked(|cols| cols[col].stage_id);
-                let (method, today, _) = meta.get_value();
-                let mut request = UpdateRequest::new(action);
-                request.target_stage_id = stage_id;
-                let Ok(plan) =
-                    stages.with_value(|s| plan_update(s, method, &card.state, &request, today))
-                else {
-                    return;
-                };
-                let new_rank = rank_at(card_id, col, index);
-                let previous = columns.get_untracked();
-                let entry = plan.entry.clone();
-                // Optimistic: the card, its figures and both columns' totals change at once.
-                columns.update(|cols| {
-                    cols[from_col].count -= 1;
-                    cols[from_col].estimated -= card.estimated_value;
-                    cols[from_col].calculated -= card.calculated_value;
-                    cols[col].count += 1;
-                    cols[col].estimated += entry.estimated_value;
-                    cols[col].calculated += entry.calculated_current_value;
-                    place(cols, card_id, from_col, col, index, |c| {
-                        c.probability = entry.probability;
-                        c.calculated_value = entry.calculated_current_value;
-                        c.estimated_value = entry.estimated_value;
-                        c.estimated_closing_date = Some(entry.estimated_closing_date);
-                        c.days_in_stage = 0;
-                        if let Some(r) = &new_rank {
-                            c.rank = r.clone();
-                        }
-                    });
-                });
-                let title = column_title(col);
+            Verdict::Move(action) => apply_move(card_id, from_col, col, index, action, None),
+            Verdict::NeedsDate(action) => {
                 announcement.set(format!(
-                    "{} moved to {title} ({}).",
-                    card.no,
-                    plan.entry.action_taken.label()
+                    "The estimated closing date of {} has passed: give a new one to move it.",
+                    card.no
                 ));
-                busy.set(true);
-                spawn_local(async move {
-                    let result = api::move_card(
-                        Some(card_id.to_string()),
-                        Some(card.version.to_string()),
-                        Some(action.label().to_owned()),
-                        stage_id.map(|s| s.to_string()),
-                        new_rank,
-                    )
-                    .await;
-                    busy.set(false);
-                    match result {
-                        // The card now carries the entry the server recorded (the same plan),
-                        // so the next move is checked against it; the board is not reloaded,
-                        // which keeps the scroll position and the focus.
-                        Ok(saved) => columns.update(|cols| {
-                            if let Some(c) = cols
-                                .iter_mut()
-                                .flat_map(|c| c.cards.iter_mut())
-                                .find(|c| c.id == card_id)
-                            {
-                                c.version = saved.version;
-                                c.state.active = Some(ActiveEntry {
-                                    entry_no: entry.entry_no,
-                                    stage_id: entry.stage_id,
-                                    date_of_change: entry.date_of_change,
-                                    estimated_value: entry.estimated_value,
-                                    estimated_closing_date: Some(entry.estimated_closing_date),
-                                    chances: entry.chances,
-                                });
-                            }
-                        }),
-                        Err(e) => {
-                            columns.set(previous);
-                            let why = match &e {
-                                AppError::Validation(fields) => fields
-                                    .values()
-                                    .next()
-                                    .cloned()
-                                    .unwrap_or_else(|| e.to_string()),
-                                other => other.to_string(),
-                            };
-                            announcement.set(format!(
-                                "{} went back to {}. {why}",
-                                card.no,
-                                column_title(from_col)
-                            ));
-                            message.set(Some(why));
-                            if matches!(e, AppError::Conflict(_)) {
-                                reloads.update(|n| *n += 1);
-                            }
-                        }
-                    }
-                });
+                dating.set(Some(PendingMove {
+                    card_id,
+                    from_col,
+                    col,
+                    index,
+                    action,
+                }));
             }
         }
     };
@@ -765,6 +803,9 @@ fn BoardView(
                 });
                 let state = match verdict(&card, from_col, c) {
                     Verdict::Refused(why) => format!(" Not allowed: {why}"),
+                    Verdict::NeedsDate(_) => {
+                        " Its estimated closing date has passed: a new one will be asked.".into()
+                    }
                     _ => String::new(),
                 };
                 announcement.set(format!(
@@ -884,6 +925,15 @@ fn BoardView(
         {ghost}
         {move || closing.get().and_then(|(id, outcome)| card_of(id).map(|card| view! {
             <CloseCardDialog card=card outcome=outcome closing=closing reloads=reloads close_codes=meta.get_value().2 today=meta.get_value().1/>
+        }))}
+        {move || dating.get().and_then(|pending| card_of(pending.card_id).map(|card| {
+            let on_date = Callback::new(move |date: chrono::NaiveDate| {
+                apply_move(pending.card_id, pending.from_col, pending.col, pending.index, pending.action, Some(date))
+            });
+            view! {
+                <NewClosingDateDialog card=card stage=column_title(pending.col) today=meta.get_value().1 dating=dating
+                    announcement=announcement on_date=on_date/>
+            }
         }))}
     }
 }
@@ -1104,6 +1154,75 @@ fn card_view(
         </li>
     }
     .into_any()
+}
+
+/// Asked when a card whose estimated closing date has passed is dropped on another stage: the
+/// new date goes with the move (the rules never carry a past date into a new entry).
+#[component]
+fn NewClosingDateDialog(
+    card: BoardCard,
+    stage: String,
+    today: chrono::NaiveDate,
+    dating: RwSignal<Option<PendingMove>>,
+    announcement: RwSignal<String>,
+    on_date: Callback<chrono::NaiveDate>,
+) -> impl IntoView {
+    let date = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let input = NodeRef::<leptos::html::Input>::new();
+    // Focus the date at once (autofocus works only once per page).
+    Effect::new(move |_| {
+        if let Some(el) = input.get() {
+            let _ = el.focus();
+        }
+    });
+    let no = StoredValue::new(card.no.clone());
+    let cancel = move || {
+        dating.set(None);
+        announcement.set(format!("{} not moved.", no.get_value()));
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match date.get_untracked().trim().parse::<chrono::NaiveDate>() {
+            Ok(d) if d < today => error.set(Some("The new date cannot be before today.".into())),
+            Ok(d) => {
+                dating.set(None);
+                on_date.run(d);
+            }
+            Err(_) => error.set(Some("Enter the new estimated closing date.".into())),
+        }
+    };
+    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" {
+            cancel();
+        }
+    });
+    on_cleanup(move || escape.remove());
+    let passed = card
+        .estimated_closing_date
+        .map(|d| d.format("%-d %b %Y").to_string())
+        .unwrap_or_default();
+    view! {
+        <div class="modal-backdrop" on:click=move |_| cancel()></div>
+        <div class="modal card" role="dialog" aria-modal="true" aria-labelledby="closing-date-heading">
+            <h2 id="closing-date-heading">"New estimated closing date"</h2>
+            <p>{format!("{} {}", card.no, card.description)}</p>
+            <p class="muted">{format!("Its estimated closing date ({passed}) has passed. Give a new one to move it to {stage}.")}</p>
+            // Our own messages rather than the browser's (the same words on every browser).
+            <form class="form-grid" novalidate on:submit=submit>
+                <div class="field">
+                    <label for="board-new-closing">"Estimated closing date"</label>
+                    <input id="board-new-closing" node_ref=input type="date" required min=today.to_string()
+                        prop:value=move || date.get() on:input=move |ev| date.set(event_target_value(&ev))/>
+                </div>
+                {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                <div class="form-actions">
+                    <button class="button" type="submit">"Move"</button>
+                    <button class="button secondary" type="button" on:click=move |_| cancel()>"Cancel"</button>
+                </div>
+            </form>
+        </div>
+    }
 }
 
 /// The close dialog for a card dropped on Won or Lost: the close code is required.
