@@ -286,6 +286,117 @@ async fn a_drop_is_an_update_with_the_same_rules_and_lands_where_it_was_dropped(
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn an_overdue_card_moves_only_with_a_new_closing_date(pool: PgPool) {
+    let sam = salesperson(&pool, "SAM").await;
+    user(&pool, "admin@example.com", "admin", None).await;
+    let mut admin = signed_in(&pool, "admin@example.com").await;
+    let contact: i64 = sqlx::query_scalar("insert into contacts (kind, name, salesperson_id) values ('company', 'Acme', $1) returning id")
+        .bind(sam)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let cycle: i64 = sqlx::query_scalar("select id from sales_cycles where code = 'STANDARD'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    // Started in January 2025, expected to close in February 2025.
+    let r = admin
+        .call(
+            "opportunities/create",
+            &[
+                ("description", "Overdue deal"),
+                ("contact_id", &contact.to_string()),
+                ("salesperson_id", &sam.to_string()),
+                ("cycle_id", &cycle.to_string()),
+                ("estimated_value", "1000"),
+                ("creation_date", "2025-01-06"),
+                ("estimated_closing_date", "2025-02-28"),
+                ("activate_first_stage", "on"),
+            ],
+        )
+        .await;
+    ok(&r);
+    let id = json(&r).as_i64().unwrap();
+    let needs = stage(&pool, "Needs analysis").await;
+    // The board's drop, with or without a new estimated closing date.
+    let drop = |date: Option<&str>| {
+        let mut form = vec![
+            ("id".to_owned(), id.to_string()),
+            ("version".into(), "2".into()),
+            ("action".into(), "Next".into()),
+            ("target_stage".into(), needs.to_string()),
+        ];
+        form.extend(date.map(|d| ("estimated_closing_date".to_owned(), d.to_owned())));
+        form
+    };
+    let entries = || async {
+        sqlx::query_scalar::<_, i64>(
+            "select count(*) from opportunity_entries where opportunity_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+
+    // The carried-over date has passed: refused, on the field the board asks for.
+    let form = drop(None);
+    let r = admin
+        .call(
+            "board/move",
+            &form
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        json(&r)["Validation"]["estimated_closing_date"]
+            .as_str()
+            .is_some_and(|m| m.contains("cannot be before")),
+        "{}",
+        r.body
+    );
+    // A date that is not a date.
+    let form = drop(Some("soon"));
+    let r = admin
+        .call(
+            "board/move",
+            &form
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(entries().await, 1, "refused drops record nothing");
+
+    // With a new date the move goes through and the new entry carries it.
+    let form = drop(Some("2099-06-30"));
+    ok(&admin
+        .call(
+            "board/move",
+            &form
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await);
+    let (stage_id, closing): (i64, chrono::NaiveDate) =
+        sqlx::query_as("select stage_id, estimated_closing_date from opportunity_entries where opportunity_id = $1 and active")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (stage_id, closing.to_string().as_str()),
+        (needs, "2099-06-30")
+    );
+    assert_eq!(entries().await, 2);
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn reordering_persists_and_only_the_owner_side_may_do_it(pool: PgPool) {
     let sam = salesperson(&pool, "SAM").await;
     let tina = salesperson(&pool, "TINA").await;
