@@ -43,6 +43,17 @@ async fn stage(pool: &PgPool, name: &str) -> i64 {
 
 /// Opens `n` opportunities for `salesperson`, started at Qualification, worth 1,000.00 each.
 async fn opportunities(b: &mut Browser, pool: &PgPool, salesperson: i64, n: usize) -> Vec<i64> {
+    opportunities_with(b, pool, salesperson, n, &[]).await
+}
+
+/// [`opportunities`] with more fields of the create form (dates, …).
+async fn opportunities_with(
+    b: &mut Browser,
+    pool: &PgPool,
+    salesperson: i64,
+    n: usize,
+    extra: &[(&str, &str)],
+) -> Vec<i64> {
     let contact: i64 = sqlx::query_scalar("insert into contacts (kind, name, salesperson_id) values ('company', 'Acme', $1) returning id")
         .bind(salesperson)
         .fetch_one(pool)
@@ -54,19 +65,22 @@ async fn opportunities(b: &mut Browser, pool: &PgPool, salesperson: i64, n: usiz
         .unwrap();
     let mut ids = Vec::new();
     for i in 0..n {
-        let r = b
-            .call(
-                "opportunities/create",
-                &[
-                    ("description", &format!("Deal {i}")),
-                    ("contact_id", &contact.to_string()),
-                    ("salesperson_id", &salesperson.to_string()),
-                    ("cycle_id", &cycle.to_string()),
-                    ("estimated_value", "1000"),
-                    ("activate_first_stage", "on"),
-                ],
-            )
-            .await;
+        let (description, contact, salesperson, cycle) = (
+            format!("Deal {i}"),
+            contact.to_string(),
+            salesperson.to_string(),
+            cycle.to_string(),
+        );
+        let mut form = vec![
+            ("description", description.as_str()),
+            ("contact_id", &contact),
+            ("salesperson_id", &salesperson),
+            ("cycle_id", &cycle),
+            ("estimated_value", "1000"),
+            ("activate_first_stage", "on"),
+        ];
+        form.extend_from_slice(extra);
+        let r = b.call("opportunities/create", &form).await;
         ok(&r);
         ids.push(json(&r).as_i64().unwrap());
     }
@@ -290,66 +304,43 @@ async fn an_overdue_card_moves_only_with_a_new_closing_date(pool: PgPool) {
     let sam = salesperson(&pool, "SAM").await;
     user(&pool, "admin@example.com", "admin", None).await;
     let mut admin = signed_in(&pool, "admin@example.com").await;
-    let contact: i64 = sqlx::query_scalar("insert into contacts (kind, name, salesperson_id) values ('company', 'Acme', $1) returning id")
-        .bind(sam)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    let cycle: i64 = sqlx::query_scalar("select id from sales_cycles where code = 'STANDARD'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
     // Started in January 2025, expected to close in February 2025.
-    let r = admin
-        .call(
-            "opportunities/create",
-            &[
-                ("description", "Overdue deal"),
-                ("contact_id", &contact.to_string()),
-                ("salesperson_id", &sam.to_string()),
-                ("cycle_id", &cycle.to_string()),
-                ("estimated_value", "1000"),
-                ("creation_date", "2025-01-06"),
-                ("estimated_closing_date", "2025-02-28"),
-                ("activate_first_stage", "on"),
-            ],
-        )
-        .await;
-    ok(&r);
-    let id = json(&r).as_i64().unwrap();
-    let needs = stage(&pool, "Needs analysis").await;
-    // The board's drop, with or without a new estimated closing date.
-    let drop = |date: Option<&str>| {
-        let mut form = vec![
-            ("id".to_owned(), id.to_string()),
-            ("version".into(), "2".into()),
-            ("action".into(), "Next".into()),
-            ("target_stage".into(), needs.to_string()),
-        ];
-        form.extend(date.map(|d| ("estimated_closing_date".to_owned(), d.to_owned())));
-        form
-    };
+    let opportunity = opportunities_with(
+        &mut admin,
+        &pool,
+        sam,
+        1,
+        &[
+            ("creation_date", "2025-01-06"),
+            ("estimated_closing_date", "2025-02-28"),
+        ],
+    )
+    .await[0];
+    let needs_id = stage(&pool, "Needs analysis").await;
     let entries = || async {
         sqlx::query_scalar::<_, i64>(
             "select count(*) from opportunity_entries where opportunity_id = $1",
         )
-        .bind(id)
+        .bind(opportunity)
         .fetch_one(&pool)
         .await
         .unwrap()
     };
+    let (id, needs) = (opportunity.to_string(), needs_id.to_string());
+    // The board's drop (Next to Needs analysis), with or without a new estimated closing date.
+    let drop = |date: Option<&'static str>| {
+        let mut form = vec![
+            ("id", id.as_str()),
+            ("version", "2"),
+            ("action", "Next"),
+            ("target_stage", needs.as_str()),
+        ];
+        form.extend(date.map(|d| ("estimated_closing_date", d)));
+        form
+    };
 
     // The carried-over date has passed: refused, on the field the board asks for.
-    let form = drop(None);
-    let r = admin
-        .call(
-            "board/move",
-            &form
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect::<Vec<_>>(),
-        )
-        .await;
+    let r = admin.call("board/move", &drop(None)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(
         json(&r)["Validation"]["estimated_closing_date"]
@@ -359,39 +350,21 @@ async fn an_overdue_card_moves_only_with_a_new_closing_date(pool: PgPool) {
         r.body
     );
     // A date that is not a date.
-    let form = drop(Some("soon"));
-    let r = admin
-        .call(
-            "board/move",
-            &form
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect::<Vec<_>>(),
-        )
-        .await;
+    let r = admin.call("board/move", &drop(Some("soon"))).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(entries().await, 1, "refused drops record nothing");
 
     // With a new date the move goes through and the new entry carries it.
-    let form = drop(Some("2099-06-30"));
-    ok(&admin
-        .call(
-            "board/move",
-            &form
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect::<Vec<_>>(),
-        )
-        .await);
+    ok(&admin.call("board/move", &drop(Some("2099-06-30"))).await);
     let (stage_id, closing): (i64, chrono::NaiveDate) =
         sqlx::query_as("select stage_id, estimated_closing_date from opportunity_entries where opportunity_id = $1 and active")
-            .bind(id)
+            .bind(opportunity)
             .fetch_one(&pool)
             .await
             .unwrap();
     assert_eq!(
         (stage_id, closing.to_string().as_str()),
-        (needs, "2099-06-30")
+        (needs_id, "2099-06-30")
     );
     assert_eq!(entries().await, 2);
 }

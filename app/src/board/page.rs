@@ -744,8 +744,13 @@ fn BoardView(
                 }) = d
                 {
                     drop(card_id, from_col, target);
-                    // The columns were redrawn: keep the keyboard on the card that moved.
-                    request_animation_frame(move || focus_card(card_id));
+                    // The columns were redrawn: keep the keyboard on the card that moved — unless
+                    // the drop opened a dialog, which takes the focus (and gives it back).
+                    if dating.with_untracked(Option::is_none)
+                        && closing.with_untracked(Option::is_none)
+                    {
+                        request_animation_frame(move || focus_card(card_id));
+                    }
                 }
             }
             "Escape" if lifted => {
@@ -1177,9 +1182,11 @@ fn NewClosingDateDialog(
         }
     });
     let no = StoredValue::new(card.no.clone());
+    let card_id = card.id;
     let cancel = move || {
         dating.set(None);
         announcement.set(format!("{} not moved.", no.get_value()));
+        request_animation_frame(move || focus_card(card_id));
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -1188,6 +1195,7 @@ fn NewClosingDateDialog(
             Ok(d) => {
                 dating.set(None);
                 on_date.run(d);
+                request_animation_frame(move || focus_card(card_id));
             }
             Err(_) => error.set(Some("Enter the new estimated closing date.".into())),
         }
@@ -1213,7 +1221,10 @@ fn NewClosingDateDialog(
                 <div class="field">
                     <label for="board-new-closing">"Estimated closing date"</label>
                     <input id="board-new-closing" node_ref=input type="date" required min=today.to_string()
-                        prop:value=move || date.get() on:input=move |ev| date.set(event_target_value(&ev))/>
+                        prop:value=move || date.get() on:input=move |ev| {
+                            date.set(event_target_value(&ev));
+                            error.set(None);
+                        }/>
                 </div>
                 {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
                 <div class="form-actions">
