@@ -127,7 +127,7 @@ async fn send(pool: &PgPool, client: &reqwest::Client, d: Due) -> Result<(), sql
     };
     let delivered = status.is_some_and(|s| (200..300).contains(&s));
     let attempts = d.attempts + 1;
-    let mut tx = pool.begin().await?;
+    let mut tx = app::state::begin(pool).await?;
     sqlx::query!(
         "insert into webhook_attempts (delivery_id, response_status, error, duration_ms) values ($1, $2, $3, $4)",
         d.id,

@@ -227,7 +227,7 @@ pub async fn create_first_admin(
     new.email = rules::normalize_email(&new.email);
     new.role = Role::Admin;
     validate_new_user(&new, Some(confirm))?;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     sqlx::query!("select pg_advisory_xact_lock(hashtext('pipeline.first_admin'))")
         .execute(&mut *tx)
         .await?;

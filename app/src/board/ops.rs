@@ -423,7 +423,7 @@ pub async fn reorder(
         .await;
         return Err(AppError::Forbidden);
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     sqlx::query!(
         "update opportunities set board_rank = $2 where id = $1 and not closed",
         id,

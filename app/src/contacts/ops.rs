@@ -388,7 +388,7 @@ fn constraint_error(e: sqlx::Error) -> AppError {
 }
 
 pub async fn create(pool: &PgPool, viewer: &Viewer, form: &ContactForm) -> Result<i64, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     let id = create_in(&mut tx, viewer, form).await?;
     tx.commit().await?;
     Ok(id)
@@ -436,7 +436,7 @@ pub async fn update(
     version: i32,
     form: &ContactForm,
 ) -> Result<Saved, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     // Locks the row: the checks below and the update see the same contact.
     let current = sqlx::query!(
         r#"select c.kind, c.salesperson_id, c.version,

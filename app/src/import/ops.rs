@@ -161,7 +161,7 @@ pub async fn run_upload(
     if up.imported {
         return Err(AppError::Conflict("This file was already imported.".into()));
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     // Locks the upload: a second run waits, then sees it imported.
     let still_open = sqlx::query_scalar!(
         "select id from csv_uploads where id = $1 and imported_at is null for update",
@@ -211,7 +211,7 @@ pub async fn run_text(
             "The file is larger than 10 MB: split it.",
         ));
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     let report = run_in(&mut tx, viewer, kind, content, mapping, today, None).await?;
     if report.errors.is_empty() {
         tx.commit().await?;

@@ -860,7 +860,7 @@ pub async fn create(
     form: &NewOpportunityForm,
     today: NaiveDate,
 ) -> Result<i64, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     let id = create_in(&mut tx, viewer, form, today, &mut CreateLookups::default()).await?;
     live::notify(&mut tx, id, ChangeKind::Created, viewer.user.id).await?;
     tx.commit().await?;
@@ -1236,7 +1236,7 @@ pub async fn update(
             "The position on the board could not be read. Reload the board.",
         ));
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     let locked = lock(&mut tx, pool, viewer, id, version, "update").await?;
     let stages = stages(&mut tx, locked.cycle_id).await?;
     let mut request = request.clone();
@@ -1296,7 +1296,7 @@ pub async fn close(
     input: &CloseInput,
     today: NaiveDate,
 ) -> Result<Saved, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     let locked = lock(&mut tx, pool, viewer, id, version, "close").await?;
     let code = input.close_code.trim().to_uppercase();
     let close_code = match code.as_str() {
@@ -1497,7 +1497,7 @@ pub async fn edit(
     let (Some(description), Some(priority)) = (description, priority) else {
         return Err(AppError::field("form", "Please check the form."));
     };
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     lock(&mut tx, pool, viewer, id, version, "edit").await?;
     let version = sqlx::query_scalar!(
         "update opportunities set description = $2, priority = $3, version = version + 1 where id = $1 returning version",
@@ -1529,7 +1529,7 @@ pub async fn add_quote_line(
         }
         all.finish().err().unwrap_or(AppError::Internal)
     })?;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     lock(&mut tx, pool, viewer, id, version, "quote").await?;
     let quote_id = sqlx::query_scalar!(
         "insert into quotes (opportunity_id, quote_date) values ($1, $2)
@@ -1564,7 +1564,7 @@ pub async fn remove_quote_line(
     version: i32,
     line_id: i64,
 ) -> Result<Saved, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     lock(&mut tx, pool, viewer, id, version, "quote").await?;
     let done = sqlx::query!(
         "delete from quote_lines l using quotes q where l.id = $2 and l.quote_id = q.id and q.opportunity_id = $1",
@@ -1624,7 +1624,7 @@ pub async fn set_task_status(
         .await;
         return Err(AppError::Forbidden);
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     let done = sqlx::query!(
         "update tasks set status = $3, version = version + 1 where id = $1 and version = $2",
         task_id,

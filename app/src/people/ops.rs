@@ -137,7 +137,7 @@ pub async fn update_salesperson(
     version: i32,
     s: SalespersonFields,
 ) -> Result<String, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     let updated = sqlx::query!(
         "update salespeople set code = $3, name = $4, email = $5, phone = $6, commission_pct = $7, version = version + 1
          where id = $1 and version = $2",
@@ -203,7 +203,7 @@ pub async fn set_salesperson_blocked(
 /// Deletes a salesperson nothing depends on. Team memberships go with them; a linked user account
 /// or any record pointing at them (opportunities, tasks…) refuses the delete: block them instead.
 pub async fn delete_salesperson(pool: &PgPool, admin: &User, id: i64) -> Result<String, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     // The row lock makes a concurrent "link this salesperson to a user" wait for us (and then fail
     // its foreign key check), so the check below cannot be outrun.
     let sp = sqlx::query!(
@@ -247,7 +247,7 @@ pub async fn delete_salesperson(pool: &PgPool, admin: &User, id: i64) -> Result<
 
 pub async fn list_teams(pool: &PgPool) -> Result<TeamsOverview, AppError> {
     // One snapshot, so a team and its member lists always agree.
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     sqlx::query!("set transaction isolation level repeatable read, read only")
         .execute(&mut *tx)
         .await?;
@@ -361,7 +361,7 @@ pub async fn update_team(
     version: i32,
     t: TeamFields,
 ) -> Result<String, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     let updated = sqlx::query!(
         "update teams set code = $3, name = $4, version = version + 1 where id = $1 and version = $2",
         id,
@@ -391,7 +391,7 @@ pub async fn update_team(
 
 /// Deletes a team with its memberships; the salespeople and users stay.
 pub async fn delete_team(pool: &PgPool, admin: &User, id: i64) -> Result<String, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     let team = sqlx::query!("select code, name from teams where id = $1 for update", id)
         .fetch_optional(&mut *tx)
         .await?
@@ -431,7 +431,7 @@ pub async fn add_team_member(
     team_id: i64,
     salesperson_id: i64,
 ) -> Result<String, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     let team = lock_team(&mut tx, team_id).await?;
     let sp = sqlx::query!(
         "select name, code from salespeople where id = $1 for key share",
@@ -474,7 +474,7 @@ pub async fn remove_team_member(
     team_id: i64,
     salesperson_id: i64,
 ) -> Result<String, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     let team = lock_team(&mut tx, team_id).await?;
     let name = sqlx::query_scalar!("select name from salespeople where id = $1", salesperson_id)
         .fetch_optional(&mut *tx)
@@ -508,7 +508,7 @@ pub async fn add_team_manager(
     team_id: i64,
     user_id: i64,
 ) -> Result<String, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     let team = lock_team(&mut tx, team_id).await?;
     let user = sqlx::query!(
         "select display_name, role, active from users where id = $1 for key share",
@@ -561,7 +561,7 @@ pub async fn remove_team_manager(
     team_id: i64,
     user_id: i64,
 ) -> Result<String, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     let team = lock_team(&mut tx, team_id).await?;
     let name = sqlx::query_scalar!("select display_name from users where id = $1", user_id)
         .fetch_optional(&mut *tx)

@@ -352,7 +352,7 @@ pub async fn save_stage(
 /// Swaps the stage's number with its neighbour's (up = the next lower number). Entries point at
 /// stages by id, so they follow their stage wherever it moves.
 pub async fn move_stage(pool: &PgPool, id: i64, up: bool) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     sqlx::query!("set constraints sales_cycle_stages_number_key deferred")
         .execute(&mut *tx)
         .await?;
@@ -584,7 +584,7 @@ pub async fn add_step(
         .map_err(|m| errors.add("date_formula", m))
         .ok();
     errors.finish()?;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     // Lock the activity so two steps added at once get different positions.
     sqlx::query_scalar!(
         "select id from activities where id = $1 for update",

@@ -64,7 +64,7 @@ pub async fn set_role(
     user_id: i64,
     role: Role,
 ) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     // Serialise admin changes so two concurrent demotions cannot remove the last admin.
     sqlx::query!("select pg_advisory_xact_lock(hashtext('pipeline.admins'))")
         .execute(&mut *tx)
@@ -98,7 +98,7 @@ pub async fn set_active(
             "You cannot deactivate your own account.".into(),
         ));
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::state::begin(pool).await?;
     sqlx::query!("select pg_advisory_xact_lock(hashtext('pipeline.admins'))")
         .execute(&mut *tx)
         .await?;
