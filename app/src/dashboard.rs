@@ -194,9 +194,9 @@ pub mod ops {
         let rows = sqlx::query!(
             r#"select x.month as "month!: chrono::NaiveDate", coalesce(sum(x.won), 0) as "won!", coalesce(sum(x.open), 0) as "open!"
                from (
-                   select date_trunc('month', c.date_closed)::date as month, c.calculated as won, 0::numeric as open
-                   from closed_by_day c
-                   where c.status = 'won' and c.date_closed >= $4 and c.date_closed < $6
+                   select c.month, c.calculated as won, 0::numeric as open
+                   from closes_between($4::date, $6::date - 1, $4::date, $6::date) c
+                   where c.status = 'won'
                      and ($1::bigint[] is null or c.salesperson_id = any($1))
                      and ($2::bigint is null or c.salesperson_id = $2)
                      and ($3::bigint is null or c.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $3))
@@ -218,7 +218,8 @@ pub mod ops {
         )
         .fetch_all(pool);
 
-        // Open figures from their partial index; the period's closes from closed_by_day.
+        // Open figures from their partial index; the period's closes from closed_by_month and
+        // closed_by_day (migration 17).
         let totals = sqlx::query!(
             r#"with open as (
                    select count(*) as open_count,
@@ -236,9 +237,8 @@ pub mod ops {
                               / nullif(sum(c.opportunities) filter (where c.status = 'won'), 0) as average_won,
                           sum(c.days_to_close) filter (where c.status = 'won')::numeric
                               / nullif(sum(c.opportunities) filter (where c.status = 'won'), 0) as average_days
-                   from closed_by_day c
-                   where c.date_closed between $5 and $6
-                     and ($1::bigint[] is null or c.salesperson_id = any($1))
+                   from closes_between($5, $6, $7, $8) c
+                   where ($1::bigint[] is null or c.salesperson_id = any($1))
                      and ($2::bigint is null or c.salesperson_id = $2)
                      and ($3::bigint is null or c.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $3))
                )
@@ -252,6 +252,8 @@ pub mod ops {
             today as _,
             f.from as _,
             f.to as _,
+            whole_from as _,
+            whole_to as _,
         )
         .fetch_one(pool);
 

@@ -125,7 +125,7 @@ const RULES: &[Rule] = &[
             from quote_lines l where not exists (select 1 from quotes q where q.id = l.quote_id)"#,
     },
     Rule {
-        name: "the dashboard's summaries (furthest stage, time in stage, closes per day, funnel by day and by month) equal their recomputation",
+        name: "the dashboard's summaries (furthest stage, time in stage, closes per day and month, funnel by day and by month) equal their recomputation",
         sql: r#"
             select o.no, 'furthest stage reached is recorded as ' || o.furthest_stage || ', its entries say ' || opportunity_furthest_stage(o.id)
             from opportunities o where o.furthest_stage <> opportunity_furthest_stage(o.id)
@@ -148,6 +148,11 @@ const RULES: &[Rule] = &[
             select 'funnel by month', count(*) || ' rows differ from a recomputation'
             from ((select * from funnel_by_month where opportunities > 0 except select * from funnel_by_month_recomputed())
                   union all (select * from funnel_by_month_recomputed() except select * from funnel_by_month where opportunities > 0)) d
+            having count(*) > 0
+            union all
+            select 'closes per month', count(*) || ' rows differ from a recomputation'
+            from ((select * from closed_by_month where opportunities > 0 except select * from closed_by_month_recomputed())
+                  union all (select * from closed_by_month_recomputed() except select * from closed_by_month where opportunities > 0)) d
             having count(*) > 0"#,
     },
 ];

@@ -372,6 +372,20 @@ async fn assert_summaries_match_entries(pool: &PgPool, after: &str) {
         month_diff.is_empty(),
         "funnel_by_month differs from a recomputation after {after}: {month_diff:?}"
     );
+    let closed_month_diff: Vec<(Option<i64>, Option<chrono::NaiveDate>, Option<String>)> =
+        sqlx::query_as(
+            "select salesperson_id, month, status from (
+             (select * from closed_by_month where opportunities > 0 except select * from closed_by_month_recomputed())
+             union all
+             (select * from closed_by_month_recomputed() except select * from closed_by_month)) x",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert!(
+        closed_month_diff.is_empty(),
+        "closed_by_month differs from a recomputation after {after}: {closed_month_diff:?}"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -522,7 +536,12 @@ async fn summaries_equal_a_recomputation_after_random_moves_closes_and_renumberi
             month - chrono::Days::new(3),
             month_end + chrono::Days::new(3),
         )),
+        Some((
+            chrono::NaiveDate::from_ymd_opt(2000, 1, 15).unwrap(),
+            today + chrono::Days::new(400),
+        )),
     ];
+    let mut closes_seen = 0;
     for period in periods {
         let dash = match period {
             None => json(&admin.call("dashboard/get", &[]).await),
@@ -556,7 +575,26 @@ async fn summaries_equal_a_recomputation_after_random_moves_closes_and_renumberi
             reached_any > 0,
             "the period {period:?} has opportunities to count"
         );
+        // The leaderboard's closes (closed_by_month for whole months, closed_by_day for the days
+        // around them) are the opportunities closed in the period.
+        let closes: i64 = dash["leaderboard"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["won_count"].as_i64().unwrap() + f["lost_count"].as_i64().unwrap())
+            .sum();
+        let expected: i64 = sqlx::query_scalar(
+            "select count(*) from opportunities where closed and date_closed between $1::date and $2::date",
+        )
+        .bind(dash["from"].as_str().unwrap())
+        .bind(dash["to"].as_str().unwrap())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(closes, expected, "closes in {period:?}");
+        closes_seen += expected;
     }
+    assert!(closes_seen > 0, "some period had closes to count");
     let dash = json(&admin.call("dashboard/get", &[]).await);
     for t in dash["time_in_stage"].as_array().unwrap() {
         let expected: i64 = sqlx::query_scalar("select count(distinct opportunity_id) from opportunity_entries where stage_id = $1 and not active")

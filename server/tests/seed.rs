@@ -154,6 +154,8 @@ async fn seeded_histories_follow_the_rules_and_feed_the_summaries(pool: PgPool) 
                            union all (select * from closed_by_day_recomputed() except select * from closed_by_day)) x"),
         ("funnel_by_day", "select count(*) from ((select * from funnel_by_day where opportunities > 0 except select * from funnel_by_day_recomputed())
                            union all (select * from funnel_by_day_recomputed() except select * from funnel_by_day)) x"),
+        ("closed_by_month", "select count(*) from ((select * from closed_by_month where opportunities > 0 except select * from closed_by_month_recomputed())
+                             union all (select * from closed_by_month_recomputed() except select * from closed_by_month)) x"),
         ("funnel_by_month", "select count(*) from ((select * from funnel_by_month where opportunities > 0 except select * from funnel_by_month_recomputed())
                              union all (select * from funnel_by_month_recomputed() except select * from funnel_by_month)) x"),
     ];

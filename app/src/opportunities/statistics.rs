@@ -100,7 +100,9 @@ pub mod ops {
     ) -> Result<Statistics, AppError> {
         let read = viewer.read.ids();
         // Per salesperson in reach: open figures summed from their partial index, the period's
-        // closes from closed_by_day (no pass over every opportunity ever closed).
+        // closes from closed_by_month and closed_by_day (no pass over every opportunity ever
+        // closed; migration 17).
+        let (whole_from, whole_to) = crate::domain::metrics::whole_months(from, to);
         let people: Vec<Figures> = sqlx::query!(
             r#"with open as (
                    select o.salesperson_id, count(*) as n, sum(o.estimated_value) as estimated, sum(o.calculated_value) as calculated
@@ -114,8 +116,8 @@ pub mod ops {
                           sum(c.calculated) filter (where c.status = 'won') as won_value,
                           sum(c.opportunities) filter (where c.status = 'lost') as lost_count,
                           sum(c.estimated) filter (where c.status = 'lost') as lost_value
-                   from closed_by_day c
-                   where c.date_closed between $2 and $3 and ($1::bigint[] is null or c.salesperson_id = any($1))
+                   from closes_between($2, $3, $5, $6) c
+                   where ($1::bigint[] is null or c.salesperson_id = any($1))
                      and ($4::bigint is null or c.salesperson_id = $4)
                    group by 1
                )
@@ -133,6 +135,8 @@ pub mod ops {
             from as _,
             to as _,
             salesperson,
+            whole_from as _,
+            whole_to as _,
         )
         .fetch_all(pool)
         .await?
