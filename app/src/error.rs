@@ -236,9 +236,36 @@ mod server {
                     tracing::warn!(error = %e, "database unavailable");
                     return Self::Unavailable;
                 }
+                // The server ended our session (shut down, restarting, out of connections): a
+                // pooled connection that was fine a moment ago learns it on its next statement.
+                sqlx::Error::Database(ref db)
+                    if db.code().is_some_and(|c| means_unavailable(&c)) =>
+                {
+                    tracing::warn!(error = %e, "database unavailable");
+                    return Self::Unavailable;
+                }
                 _ => {}
             }
             Self::internal("database error", e)
+        }
+    }
+
+    /// SQLSTATEs that say the database is away for now rather than that the request is wrong:
+    /// class 08 (connection exception), 53 (insufficient resources, e.g. too many connections)
+    /// and 57P (operator intervention: admin or crash shutdown, cannot connect now).
+    fn means_unavailable(sqlstate: &str) -> bool {
+        sqlstate.starts_with("08") || sqlstate.starts_with("53") || sqlstate.starts_with("57P")
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn a_shut_down_or_full_database_is_unavailable_and_a_bad_statement_is_not() {
+        for code in ["57P01", "57P02", "57P03", "08006", "08003", "53300"] {
+            assert!(means_unavailable(code), "{code}");
+        }
+        // unique violation, serialization failure, query cancelled, syntax error
+        for code in ["23505", "40001", "57014", "42601"] {
+            assert!(!means_unavailable(code), "{code}");
         }
     }
 }

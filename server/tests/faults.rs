@@ -107,3 +107,27 @@ async fn fifty_concurrent_moves_of_one_card_apply_exactly_once_per_version(pool:
     assert_eq!(report.problems(), 0, "{report}");
     wide.close().await;
 }
+
+/// A session the database ends (shutdown, restart, an operator's `pg_terminate_backend`) is an
+/// outage to report as 503 with Retry-After, not an internal error: a pooled connection learns it
+/// only on its next statement, so some request always meets it.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_connection_the_database_ended_reads_as_unavailable(pool: PgPool) {
+    let mut victim = pool.acquire().await.unwrap();
+    let pid: i32 = sqlx::query_scalar("select pg_backend_pid()")
+        .fetch_one(&mut *victim)
+        .await
+        .unwrap();
+    let ended: bool = sqlx::query_scalar("select pg_terminate_backend($1, 5000)")
+        .bind(pid)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(ended);
+    let error = sqlx::query("select 1")
+        .execute(&mut *victim)
+        .await
+        .unwrap_err();
+    let app_error = app::error::AppError::from(error);
+    assert_eq!(app_error.status(), 503, "{app_error:?}");
+}
