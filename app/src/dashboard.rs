@@ -61,6 +61,9 @@ pub struct Dashboard {
     pub teams: Vec<Choice>,
     pub salespeople: Vec<Choice>,
     pub pipeline: Vec<StageFigure>,
+    /// Open opportunities of the cycle not started yet (the board's first column): count,
+    /// estimated value, calculated value.
+    pub not_started: (i64, Decimal, Decimal),
     /// The last 6 months (won) and the next 6 (open, by estimated closing month).
     pub forecast: Vec<MonthFigure>,
     pub overdue_count: i64,
@@ -117,10 +120,13 @@ pub mod ops {
         };
         // Pipeline now: the open opportunities of the cycle by stage (the board's column totals).
         let pipeline = sqlx::query!(
-            r#"select st.id, st.stage, st.description,
+            r#"select st.id as "id?", st.stage as "stage!", st.description as "description!",
                       coalesce(o.n, 0) as "count!", coalesce(o.estimated, 0) as "estimated!",
                       coalesce(o.calculated, 0) as "calculated!"
-               from sales_cycle_stages st
+               -- The stages, and a row for the opportunities not started yet (no stage).
+               from (select null::bigint as id, 0 as stage, ''::text as description
+                     union all
+                     select id, stage, description from sales_cycle_stages where cycle_id = $1) st
                left join (
                    -- Summed first, so that the covering index (cycle, stage) is read alone.
                    select o.current_stage_id, count(*) as n, sum(o.estimated_value) as estimated, sum(o.calculated_value) as calculated
@@ -130,8 +136,7 @@ pub mod ops {
                      and ($3::bigint is null or o.salesperson_id = $3)
                      and ($4::bigint is null or o.salesperson_id in (select m.salesperson_id from team_members m where m.team_id = $4))
                    group by 1
-               ) o on o.current_stage_id = st.id
-               where st.cycle_id = $1
+               ) o on o.current_stage_id is not distinct from st.id
                order by st.stage"#,
             cycle_id,
             read,
@@ -233,10 +238,8 @@ pub mod ops {
                ), closed as (
                    select coalesce(sum(c.opportunities) filter (where c.status = 'won'), 0)::bigint as won_count,
                           coalesce(sum(c.opportunities) filter (where c.status = 'lost'), 0)::bigint as lost_count,
-                          sum(c.calculated) filter (where c.status = 'won')
-                              / nullif(sum(c.opportunities) filter (where c.status = 'won'), 0) as average_won,
-                          sum(c.days_to_close) filter (where c.status = 'won')::numeric
-                              / nullif(sum(c.opportunities) filter (where c.status = 'won'), 0) as average_days
+                          coalesce(sum(c.calculated) filter (where c.status = 'won'), 0) as won_value,
+                          coalesce(sum(c.days_to_close) filter (where c.status = 'won'), 0)::bigint as won_days
                    from closes_between($5, $6, $7, $8) c
                    where ($1::bigint[] is null or c.salesperson_id = any($1))
                      and ($2::bigint is null or c.salesperson_id = $2)
@@ -244,7 +247,7 @@ pub mod ops {
                )
                select open.open_count as "open_count!", open.overdue_count as "overdue_count!", open.overdue as "overdue!",
                       closed.won_count as "won_count!", closed.lost_count as "lost_count!",
-                      closed.average_won as "average_won?", closed.average_days as "average_days?"
+                      closed.won_value as "won_value!", closed.won_days as "won_days!"
                from open, closed"#,
             read,
             f.salesperson,
@@ -313,10 +316,17 @@ pub mod ops {
                 db(cycles),
                 crate::opportunities::ops::filter_options(pool, viewer),
             )?;
+        let not_started = pipeline
+            .iter()
+            .find(|r| r.id.is_none())
+            .map_or((0, Decimal::ZERO, Decimal::ZERO), |r| {
+                (r.count, r.estimated, r.calculated)
+            });
         let pipeline: Vec<StageFigure> = pipeline
             .into_iter()
-            .map(|r| StageFigure {
-                stage_id: r.id,
+            .filter_map(|r| Some((r.id?, r)))
+            .map(|(stage_id, r)| StageFigure {
+                stage_id,
                 number: r.stage,
                 name: if r.description.is_empty() {
                     format!("Stage {}", r.stage)
@@ -353,12 +363,10 @@ pub mod ops {
         }));
         let velocity = VelocityInputs {
             open_count: totals.open_count,
-            average_won_value: totals.average_won.map(crate::domain::entries::round2),
-            win_rate: metrics::win_rate(
-                Decimal::from(totals.won_count),
-                Decimal::from(totals.lost_count),
-            ),
-            average_cycle_days: totals.average_days.map(|d| d.round_dp(1)),
+            won_count: totals.won_count,
+            lost_count: totals.lost_count,
+            won_value: totals.won_value,
+            won_days: totals.won_days,
         };
         let time_in_stage = time_rows
             .into_iter()
@@ -417,6 +425,7 @@ pub mod ops {
             teams: filters.teams,
             salespeople: filters.salespeople,
             pipeline,
+            not_started,
             forecast,
             overdue_count: totals.overdue_count,
             overdue_calculated: totals.overdue,
@@ -644,6 +653,7 @@ fn panels(d: Dashboard) -> impl IntoView {
         .pipeline
         .iter()
         .map(|s| s.calculated)
+        .chain([d.not_started.2])
         .max()
         .unwrap_or_default();
     let pipeline_rows = d
@@ -666,10 +676,28 @@ fn panels(d: Dashboard) -> impl IntoView {
             }
         })
         .collect_view();
-    let total_count: i64 = d.pipeline.iter().map(|s| s.count).sum();
-    let total_estimated: Decimal = d.pipeline.iter().map(|s| s.estimated).sum();
-    let total_calculated: Decimal = d.pipeline.iter().map(|s| s.calculated).sum();
+    // Not started yet: the board's first column, counted in the totals as the board counts it.
+    let (waiting_count, waiting_estimated, waiting_calculated) = d.not_started;
     let cycle = d.cycle_id;
+    let waiting_href = list_href(&d, |q| {
+        q.cycle = Some(cycle);
+        q.status = StatusFilter::Only(crate::domain::entries::Status::NotStarted);
+    });
+    let not_started_row = view! {
+        <tr data-row="not-started">
+            <th scope="row">"Not started"</th>
+            <td class="num"><a href=waiting_href.clone()>{waiting_count}</a></td>
+            <td class="num"><a href=waiting_href.clone()>{money(waiting_estimated)}</a></td>
+            <td class="num"><a href=waiting_href>{money(waiting_calculated)}</a></td>
+            <td class="bar-cell">{bar(waiting_calculated, max_calculated)}</td>
+        </tr>
+    }
+    .into_any();
+    let total_count: i64 = waiting_count + d.pipeline.iter().map(|s| s.count).sum::<i64>();
+    let total_estimated: Decimal =
+        waiting_estimated + d.pipeline.iter().map(|s| s.estimated).sum::<Decimal>();
+    let total_calculated: Decimal =
+        waiting_calculated + d.pipeline.iter().map(|s| s.calculated).sum::<Decimal>();
     let cycle_href = list_href(&d, |q| q.cycle = Some(cycle));
 
     let this_month = crate::domain::metrics::month_start(d.today);
@@ -800,7 +828,8 @@ fn panels(d: Dashboard) -> impl IntoView {
                     <td class="num"><a href=open.clone()>{f.open_count}</a></td>
                     <td class="num"><a href=open>{money(f.open_calculated)}</a></td>
                     <td class="num"><a href=won>{money(f.won_value)}</a></td>
-                    <td class="num"><a href=closed>{format!("{} ({} won, {} lost)", rate(f.win_rate_by_count()), f.won_count, f.lost_count)}</a></td>
+                    <td class="num"><a href=closed.clone()>{format!("{} ({} won, {} lost)", rate(f.win_rate_by_count()), f.won_count, f.lost_count)}</a></td>
+                    <td class="num"><a href=closed>{rate(f.win_rate_by_value())}</a></td>
                 </tr>
             }
         })
@@ -832,10 +861,10 @@ fn panels(d: Dashboard) -> impl IntoView {
         <h2 id="pipeline-heading">"Pipeline now"</h2>
         <div class="table-wrap"><table class="table compact" data-panel="pipeline">
             <thead><tr><th scope="col">"Stage"</th><th scope="col" class="num">"Open"</th><th scope="col" class="num">"Estimated"</th><th scope="col" class="num">"Weighted"</th><th scope="col"><span class="sr-only">"Bar"</span></th></tr></thead>
-            <tbody>{pipeline_rows}</tbody>
+            <tbody>{not_started_row}{pipeline_rows}</tbody>
             <tfoot><tr><th scope="row">"Total"</th><td class="num" data-total="count"><a href=cycle_href.clone()>{total_count}</a></td><td class="num"><a href=cycle_href.clone()>{money(total_estimated)}</a></td><td class="num" data-total="weighted"><a href=cycle_href>{money(total_calculated)}</a></td><td></td></tr></tfoot>
         </table></div>
-        {definition("Open opportunities of the chosen cycle by their current stage: count, sum of estimated value and of calculated current value (estimated value × probability %). The same figures as the board's column headers.")}
+        {definition("Open opportunities of the chosen cycle by their current stage (\u{201c}Not started\u{201d}: no stage activated yet): count, sum of estimated value and of calculated current value (estimated value × probability %). The same figures as the board's column headers.")}
     </section>
     }
     .into_any();
@@ -852,7 +881,7 @@ fn panels(d: Dashboard) -> impl IntoView {
             <thead><tr><th scope="col">"Month"</th><th scope="col" class="num">"Won"</th><th scope="col" class="num">"Open, weighted"</th></tr></thead>
             <tbody>{forecast_rows}</tbody>
         </table></div>
-        {definition("Past months: the amounts won, by month closed. This and the next five months: the calculated current value of open opportunities by estimated closing month.")}
+        {definition("Past months: the amounts won, by month closed. This and the next five months: the calculated current value of open opportunities by estimated closing month. All sales cycles: the cycle filter applies to Pipeline now, Funnel and Time in stage.")}
     </section>
     }
     .into_any();
@@ -865,11 +894,11 @@ fn panels(d: Dashboard) -> impl IntoView {
         }}</p>
         <dl class="facts">
             <div><dt>"Open opportunities"</dt><dd><a href=open_href>{velocity.open_count}</a></dd></div>
-            <div><dt>"Average won value"</dt><dd><a href=won_href.clone()>{optional_money(velocity.average_won_value)}</a></dd></div>
-            <div><dt>"Win rate (count)"</dt><dd><a href=closed_href>{rate(velocity.win_rate)}</a></dd></div>
-            <div><dt>"Average cycle length"</dt><dd><a href=won_href.clone()>{velocity.average_cycle_days.map(|d| format!("{} days", d.normalize())).unwrap_or_else(|| "no data".into())}</a></dd></div>
+            <div><dt>"Average won value"</dt><dd><a href=won_href.clone()>{optional_money(velocity.average_won_value())}</a></dd></div>
+            <div><dt>"Win rate (count)"</dt><dd><a href=closed_href>{rate(velocity.win_rate())}</a></dd></div>
+            <div><dt>"Average cycle length"</dt><dd><a href=won_href.clone()>{velocity.average_cycle_days().map(|d| format!("{} days", d.normalize())).unwrap_or_else(|| "no data".into())}</a></dd></div>
         </dl>
-        {definition("Open opportunities × average amount won × win rate ÷ average days from creation to close of the opportunities won in the period: the value the pipeline turns into per day.")}
+        {definition("Open opportunities × average amount won × win rate ÷ average days from creation to close of the opportunities won in the period: the value the pipeline turns into per day. All sales cycles.")}
     </section>
     }
     .into_any();
@@ -891,7 +920,7 @@ fn panels(d: Dashboard) -> impl IntoView {
                 <thead><tr><th scope="col">"Stage"</th><th scope="col" class="num">"Average"</th><th scope="col" class="num">"Median"</th><th scope="col" class="num">"Entries"</th><th scope="col">"Slowest open"</th></tr></thead>
                 <tbody>{time_rows}</tbody>
             </table></div>
-            {definition("Average and median days open of the entries that have left each stage (all time; \"Entries\" is how many), and the open opportunity that has been at the stage longest. The links list the opportunities that have left the stage.")}
+            {definition("Average and median days open of the entries that have left each stage (all time; \"Entries\" is how many), and the open opportunity whose current entry at the stage is oldest (days since its last change there). The links list the opportunities that have left the stage; one opportunity can have left a stage several times (an update or a step back starts a new entry), so the list can be shorter than the entries.")}
         </section>
     }
     .into_any();
@@ -899,10 +928,10 @@ fn panels(d: Dashboard) -> impl IntoView {
     <section class="card wide" aria-labelledby="leaderboard-heading">
         <h2 id="leaderboard-heading">"Leaderboard"</h2>
         <div class="table-wrap"><table class="table compact" data-panel="leaderboard">
-            <thead><tr><th scope="col">"Salesperson"</th><th scope="col" class="num">"Open"</th><th scope="col" class="num">"Weighted"</th><th scope="col" class="num">"Won in period"</th><th scope="col" class="num">"Win rate"</th></tr></thead>
+            <thead><tr><th scope="col">"Salesperson"</th><th scope="col" class="num">"Open"</th><th scope="col" class="num">"Weighted"</th><th scope="col" class="num">"Won in period"</th><th scope="col" class="num">"Win rate by count"</th><th scope="col" class="num">"By value"</th></tr></thead>
             <tbody>{leaderboard_rows}</tbody>
         </table></div>
-        {definition("Per salesperson: open opportunities and their weighted value now; the amounts won and the win rate by count (won ÷ (won + lost)) of the opportunities closed in the period.")}
+        {definition("Per salesperson: open opportunities and their weighted value now; the amounts won and the win rate (won ÷ (won + lost)) of the opportunities closed in the period, by count and by value (amounts won against estimated values lost). All sales cycles.")}
     </section>
     }
     .into_any();
@@ -913,7 +942,7 @@ fn panels(d: Dashboard) -> impl IntoView {
             <thead><tr><th scope="col">"Team"</th><th scope="col" class="num">"By count"</th><th scope="col" class="num">"By value"</th></tr></thead>
             <tbody>{team_rows}</tbody>
         </table></div>
-        {definition("Won ÷ (won + lost) of the opportunities closed in the period, by count and by value (amounts won against estimated values lost).")}
+        {definition("Won ÷ (won + lost) of the opportunities closed in the period, by count and by value (amounts won against estimated values lost). All sales cycles; the viewer's own teams (a salesperson's teams, the teams a manager manages).")}
     </section>
     }
     .into_any();

@@ -38,15 +38,16 @@ test("filtered to one salesperson, every panel shows exactly their figures and e
   const options = await call(page, "opportunities/new-options", { contact });
   const cycle = String(options.cycles.find((c: { label: string }) => c.label.startsWith("STANDARD")).id);
   const salesperson = String(options.default_salesperson);
-  const create = async (name: string, value: string) =>
+  const create = async (name: string, value: string, start = true) =>
     String(await call(page, "opportunities/create", {
       description: `${name} ${t}`, contact_id: contact, salesperson_id: salesperson, cycle_id: cycle,
-      estimated_value: value, activate_first_stage: "on",
+      estimated_value: value, ...(start ? { activate_first_stage: "on" } : {}),
     }));
   const version = async (id: string) => String((await call(page, "opportunities/get", { id })).version);
   // Alpha waits at Qualification (1,000 × 1 % = 10.00), Bravo moves on to Needs analysis
-  // (2,000 × 6.25 % = 125.00), Charlie is won for 3,000.
+  // (2,000 × 6.25 % = 125.00), Charlie is won for 3,000, Delta has not started (500, no stage).
   await create("Alpha", "1000");
+  await create("Delta", "500", false);
   const bravo = await create("Bravo", "2000");
   const charlie = await create("Charlie", "3000");
   await call(page, "opportunities/update", { id: bravo, version: await version(bravo), action: "Next" });
@@ -60,12 +61,13 @@ test("filtered to one salesperson, every panel shows exactly their figures and e
   await expect(page).toHaveURL(new RegExp(`salesperson=${salesperson}`));
   await hydrated(page);
   const pipeline = page.locator('[data-panel="pipeline"]');
-  await expect(pipeline.locator('[data-total="count"]')).toHaveText("2");
+  await expect(pipeline.locator('[data-total="count"]')).toHaveText("3");
+  await expect(pipeline.locator('[data-row="not-started"] td').nth(1)).toHaveText("500.00");
   await expect(pipeline.locator('[data-total="weighted"]')).toHaveText("135.00");
   const forecast = page.locator('[data-panel="forecast"]');
   await expect(forecast.locator("tr.month-open").first().locator("td").first()).toHaveText("3,000.00");
   const velocity = page.locator("section", { has: page.getByRole("heading", { name: "Sales velocity" }) });
-  await expect(velocity.locator("dd").nth(0)).toHaveText("2");
+  await expect(velocity.locator("dd").nth(0)).toHaveText("3");
   await expect(velocity.locator("dd").nth(1)).toHaveText("3,000.00");
   await expect(velocity.locator("dd").nth(2)).toHaveText("100 %");
   const funnel = page.locator('[data-panel="funnel"]');
@@ -80,7 +82,8 @@ test("filtered to one salesperson, every panel shows exactly their figures and e
   await screenshot(page, info.project.name, "dashboard-filtered");
 
   // Each number opens the list of exactly the opportunities behind it.
-  expect(await follow(page, pipeline.locator('[data-total="weighted"] a'))).toBe("2 opportunities");
+  expect(await follow(page, pipeline.locator('[data-total="weighted"] a'))).toBe("3 opportunities");
+  expect(await follow(page, pipeline.locator('[data-row="not-started"] td a').first())).toBe("1 opportunity");
   expect(await follow(page, funnel.locator("tbody tr").nth(0).locator("td a").first())).toBe("3 opportunities");
   expect(await follow(page, funnel.locator("tbody tr").nth(1).locator("td a").first())).toBe("1 opportunity");
   expect(await follow(page, leaderboard.locator("tbody tr td").nth(2).locator("a"))).toBe("1 opportunity");

@@ -143,7 +143,18 @@ pub struct Database {
 }
 
 impl Database {
+    /// Connects (starting the embedded cluster if that is the choice) and migrates.
     pub async fn open(config: &Config) -> Result<Self, StartupError> {
+        Self::open_with(config, true).await
+    }
+
+    /// Connects without changing the schema: for commands that only read (`check`), which may
+    /// run next to a server of another version.
+    pub async fn open_as_is(config: &Config) -> Result<Self, StartupError> {
+        Self::open_with(config, false).await
+    }
+
+    async fn open_with(config: &Config, migrate: bool) -> Result<Self, StartupError> {
         let (options, embedded) = match config.database_choice()? {
             DatabaseChoice::External(options) => (options, None),
             DatabaseChoice::Embedded(dir) => {
@@ -153,7 +164,9 @@ impl Database {
         };
         let opened = async {
             let pool = db::connect(options).await?;
-            db::migrate(&pool).await?;
+            if migrate {
+                db::migrate(&pool).await?;
+            }
             Ok(pool)
         }
         .await;
@@ -227,7 +240,15 @@ async fn seed(config: &Config, args: crate::seed::SeedArgs) -> Result<(), Startu
 }
 
 async fn check(config: &Config) -> Result<(), StartupError> {
-    let db = Database::open(config).await?;
+    // Read only: a database at another schema version is reported, not migrated under a running
+    // server.
+    let db = Database::open_as_is(config).await?;
+    if let Err(why) = db::is_ready(&db.pool).await {
+        db.close().await?;
+        return Err(StartupError::Invalid(format!(
+            "{why}; run `server migrate` (or the server) of this version first"
+        )));
+    }
     let report = crate::check::check(&db.pool).await;
     db.close().await?;
     let report = report.map_err(|e| StartupError::Invalid(format!("database error: {e}")))?;

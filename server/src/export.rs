@@ -24,6 +24,11 @@ pub const MAX_ROWS: usize = 200_000;
 
 pub use app::import::safe_cell;
 
+/// The last line of an export that reached `MAX_ROWS` with more to come.
+fn stopped_note() -> String {
+    format!("(The export stops after {MAX_ROWS} rows: narrow the filter to get the rest.)")
+}
+
 fn write_row(out: &mut csv::Writer<Vec<u8>>, cells: &[String]) -> Result<(), AppError> {
     out.write_record(cells.iter().map(|c| safe_cell(c).into_owned()))
         .map_err(|e| AppError::internal("csv export", e))
@@ -34,7 +39,9 @@ pub async fn opportunities(
     viewer: &Viewer,
     query: &ListQuery,
 ) -> Result<Vec<u8>, AppError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut out = csv::WriterBuilder::new()
+        .flexible(true) // the note of a stopped export is one cell
+        .from_writer(Vec::new());
     let header = [
         "no",
         "description",
@@ -87,7 +94,11 @@ pub async fn opportunities(
         }
         match next {
             Some(cursor) if rows < MAX_ROWS => after = Some(cursor),
-            _ => break,
+            Some(_) => {
+                write_row(&mut out, &[stopped_note()])?;
+                break;
+            }
+            None => break,
         }
     }
     out.into_inner()
@@ -100,7 +111,9 @@ pub async fn contacts(
     search: &str,
     kind: Option<app::contacts::ContactKind>,
 ) -> Result<Vec<u8>, AppError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut out = csv::WriterBuilder::new()
+        .flexible(true) // the note of a stopped export is one cell
+        .from_writer(Vec::new());
     let header = [
         "no",
         "kind",
@@ -108,7 +121,11 @@ pub async fn contacts(
         "company",
         "email",
         "phone",
+        "job_title",
+        "address",
+        "post_code",
         "city",
+        "country",
         "salesperson_code",
     ];
     write_row(&mut out, &header.map(String::from))?;
@@ -133,12 +150,20 @@ pub async fn contacts(
                         .unwrap_or_default(),
                     c.email,
                     c.phone,
+                    c.job_title,
+                    c.address,
+                    c.post_code,
                     c.city,
+                    c.country,
                     c.salesperson_code.unwrap_or_default(),
                 ],
             )?;
         }
-        if !full || rows >= MAX_ROWS {
+        if !full {
+            break;
+        }
+        if rows >= MAX_ROWS {
+            write_row(&mut out, &[stopped_note()])?;
             break;
         }
         after = last;

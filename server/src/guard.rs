@@ -145,6 +145,31 @@ pub async fn bad_arguments_are_422(req: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// While the database is away the session layers (axum-login, tower-sessions) cannot load or
+/// save a session and answer a bare 500 (no body; our own 500s always carry one): that is an
+/// outage, so it becomes 503. Every 503 says when to try again, as the API's do.
+pub async fn outage_is_503_with_retry_after(req: Request, next: Next) -> Response {
+    use axum::body::HttpBody;
+    let mut response = next.run(req).await;
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        && response.body().size_hint().exact() == Some(0)
+    {
+        tracing::warn!("session store unavailable");
+        response = (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The database cannot be reached right now. Please try again in a moment.",
+        )
+            .into_response();
+    }
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .entry(header::RETRY_AFTER)
+            .or_insert(HeaderValue::from_static("5"));
+    }
+    response
+}
+
 /// A form posted before hydration that succeeds is sent back (302) to the page it came from; if
 /// that address still carries the message of an earlier failed try (`error=`, set with 303 by
 /// `AppError::respond`), drop it so the success does not show the old error.

@@ -84,6 +84,7 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .layer(Extension(crate::live::Feed::new(state.pool.clone())))
         .layer(from_fn(guard::absolute_session_expiry))
         .layer(auth.clone())
+        .layer(from_fn(guard::outage_is_503_with_retry_after))
         .layer(from_fn(guard::refuse_cross_site))
         .with_state(state.clone());
 
@@ -112,6 +113,7 @@ pub fn router(state: AppState, options: HttpOptions) -> Router {
         .layer(from_fn_with_state(state.clone(), guard::require_sign_in))
         .layer(from_fn(guard::absolute_session_expiry))
         .layer(auth)
+        .layer(from_fn(guard::outage_is_503_with_retry_after))
         .layer(from_fn(guard::refuse_cross_site))
         .layer(from_fn(guard::bad_arguments_are_422))
         .layer(from_fn(guard::clear_stale_form_error))

@@ -1,6 +1,7 @@
-//! Serving connections: what `axum::serve` does, plus a deadline for a request's headers so that
-//! a slow or stalled client (slowloris) cannot keep connections open forever. Bodies and handlers
-//! are bounded by the request timeout in `http`.
+//! Serving connections: what `axum::serve` does, plus a deadline for a request's headers (from
+//! the moment a connection opens) so that a slow, stalled or silent client (slowloris) cannot
+//! keep connections open forever. Bodies and handlers are bounded by the request timeout in
+//! `http`.
 
 use std::{future::Future, net::SocketAddr, pin::pin, time::Duration};
 
@@ -21,7 +22,10 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// to finish their requests.
 pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
     let mut make_service = app.into_make_service_with_connect_info::<SocketAddr>();
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1 only (browsers speak HTTP/2 only over TLS, which a proxy in front ends): the
+    // protocol sniffing of the auto builder has no deadline, so a client that connects and sends
+    // nothing would hold its socket forever; HTTP/1's header timer starts at once.
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .timer(TokioTimer::new())
@@ -48,7 +52,7 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
         );
         let connection = graceful.watch(
             builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .serve_connection(TokioIo::new(stream), service)
                 .into_owned(),
         );
         tokio::spawn(async move {

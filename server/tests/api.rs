@@ -317,18 +317,48 @@ async fn the_whole_lifecycle_by_api_follows_the_rules_of_the_ui(pool: PgPool) {
         .post(&format!("{path}/actions"), json!({"action": "update"}))
         .await
         .problem(422);
-    // The task the first stage's activity created is readable and can be completed.
+    // The tasks the first stage's activity created (FIRST-CONTACT: three steps) are readable and
+    // changed by their owner only, with the same rules as in the app.
     let tasks = w.sam.get(&format!("{path}/tasks")).await.ok();
-    if let Some(task) = tasks.as_array().unwrap().first() {
-        let r = w
-            .sam
-            .patch(
-                &format!("/api/v1/tasks/{}", task["id"]),
-                json!({"status": "done"}),
-            )
-            .await;
-        assert_eq!(r.status, 204, "{}", r.body);
-    }
+    assert_eq!(tasks.as_array().unwrap().len(), 3, "{tasks}");
+    let task = format!("/api/v1/tasks/{}", tasks[0]["id"]);
+    w.tom
+        .patch(&task, json!({"status": "done"}))
+        .await
+        .problem(404); // another team's
+    w.sue
+        .patch(&task, json!({"status": "done"}))
+        .await
+        .problem(403); // a teammate's: readable, not theirs to change
+    w.sam
+        .patch(&task, json!({"status": "asleep"}))
+        .await
+        .problem(422);
+    let r = w.sam.patch(&task, json!({"status": "done"})).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let etag = r.header("etag").unwrap().to_owned();
+    // The ETag of the change is the next If-Match; an older one is stale.
+    w.sam
+        .send(
+            "PATCH",
+            &task,
+            Some(r#"{"status": "open"}"#),
+            &[("if-match", "\"v1\"")],
+        )
+        .await
+        .problem(412);
+    let r = w
+        .sam
+        .send(
+            "PATCH",
+            &task,
+            Some(r#"{"status": "open"}"#),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let tasks = w.sam.get(&format!("{path}/tasks")).await.ok();
+    assert_eq!(tasks[0]["status"], "open");
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -634,6 +664,28 @@ async fn bad_input_gets_a_problem_document_never_a_500(pool: PgPool) {
         .await
         .field("cursor");
     w.sam.get("/api/v1/contacts?kind=robot").await.field("kind");
+    // A NUL character, which PostgreSQL cannot store, in a path, a query and a body.
+    for path in ["/api/v1/opportunities/%00", "/api/v1/contacts/%00"] {
+        let r = w.sam.get(path).await;
+        let status = r.status.as_u16();
+        assert!([404, 422].contains(&status), "{path}: {status}");
+        r.problem(status);
+    }
+    w.sam
+        .get("/api/v1/opportunities?q=a%00b")
+        .await
+        .problem(422);
+    w.sam
+        .post(
+            "/api/v1/contacts",
+            json!({"kind": "company", "name": "A\u{0}B"}),
+        )
+        .await
+        .problem(422);
+    w.sam
+        .patch(&path, json!({"description": "A\u{0}B"}))
+        .await
+        .problem(422);
     // Paths and methods.
     w.sam.get("/api/v1/opportunities/NOPE").await.problem(404);
     w.sam.get("/api/v1/tasks/abc").await.problem(405);
@@ -649,6 +701,15 @@ async fn bad_input_gets_a_problem_document_never_a_500(pool: PgPool) {
     let huge = format!(r#"{{"description": "{}"}}"#, "x".repeat(2 << 20));
     w.sam
         .send("POST", "/api/v1/opportunities", Some(&huge), &[])
+        .await
+        .problem(413);
+    w.sam
+        .send(
+            "POST",
+            "/api/v1/opportunities",
+            Some(&huge),
+            &[("idempotency-key", "huge-1")],
+        )
         .await
         .problem(413);
     // Strange but valid text is stored as text, not interpreted.
@@ -832,10 +893,18 @@ async fn the_openapi_document_describes_exactly_the_routes(pool: PgPool) {
             assert_eq!(r.status, 401, "{method} {path}: {}", r.body);
             // Every operation documents its errors as problem documents, including 401.
             let responses = op["responses"].as_object().unwrap();
-            assert!(
-                responses.contains_key("401"),
-                "{method} {path} does not document 401"
-            );
+            for status in ["401", "429", "503"] {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} does not document {status}"
+                );
+            }
+            if op.get("requestBody").is_some() {
+                assert!(
+                    responses.contains_key("413"),
+                    "{method} {path} does not document 413"
+                );
+            }
             for (status, response) in responses {
                 if status.starts_with('4') {
                     let schema = &response["content"]["application/json"]["schema"]["$ref"];
@@ -877,16 +946,37 @@ async fn setup_reads_for_integrations(pool: PgPool) {
     let one = w.sam.get("/api/v1/sales-cycles/standard").await.ok();
     assert_eq!(&one, standard);
     w.sam.get("/api/v1/sales-cycles/NOPE").await.problem(404);
-    let people = w.sam.get("/api/v1/salespeople").await.ok();
-    assert_eq!(people.as_array().unwrap().len(), 3);
+    // Salespeople and teams as far as each role reaches: the same as the UI's filters.
+    let codes = |v: Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        codes(w.admin.get("/api/v1/salespeople").await.ok()),
+        ["SAM", "SUE", "TOM"]
+    );
+    assert_eq!(
+        codes(w.sam.get("/api/v1/salespeople").await.ok()),
+        ["SAM", "SUE"]
+    );
+    assert_eq!(
+        codes(w.mia.get("/api/v1/salespeople").await.ok()),
+        ["SAM", "SUE"]
+    );
+    assert_eq!(codes(w.tom.get("/api/v1/salespeople").await.ok()), ["TOM"]);
+    assert_eq!(
+        codes(w.admin.get("/api/v1/teams").await.ok()),
+        ["NORTH", "SOUTH"]
+    );
+    assert_eq!(codes(w.mia.get("/api/v1/teams").await.ok()), ["NORTH"]);
+    assert_eq!(codes(w.tom.get("/api/v1/teams").await.ok()), ["SOUTH"]);
     let teams = w.sam.get("/api/v1/teams").await.ok();
-    let north = teams
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["code"] == "NORTH")
-        .unwrap();
-    assert_eq!(north["members"], json!(["SAM", "SUE"]));
+    assert_eq!(teams.as_array().unwrap().len(), 1);
+    assert_eq!(teams[0]["code"], "NORTH");
+    assert_eq!(teams[0]["members"], json!(["SAM", "SUE"]));
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -1015,6 +1105,52 @@ async fn contacts_are_edited_by_their_owner_with_if_match(pool: PgPool) {
         .await
         .field("salesperson_code");
     assert_eq!(w.sam.get(&path).await.ok()["city"], "Leeds");
+}
+
+/// A contact's owner by API: absent means yours, empty means the shared pool (for those who may
+/// keep it), a code means that salesperson.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_new_contacts_owner_is_yours_unless_you_name_another_or_the_pool(pool: PgPool) {
+    let w = world(&pool).await;
+    let max = salesperson(&pool, "MAX").await;
+    user(&pool, "max@example.com", "manager", Some(max)).await;
+    let sam: i64 = sqlx::query_scalar("select id from salespeople where code = 'SAM'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let max_user: i64 = sqlx::query_scalar("select id from users where email = 'max@example.com'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    team(&pool, "MAXES", &[sam], &[max_user]).await;
+    let max_api = Api::new(&pool, Some(token(&pool, "max@example.com").await));
+    let owner = |r: Value| r["salesperson_name"].as_str().map(str::to_owned);
+    let create = |body: Value| {
+        let api = &max_api;
+        async move {
+            let r = api.post("/api/v1/contacts", body).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.json()
+        }
+    };
+    let yours = create(json!({"kind": "company", "name": "Mine Ltd"})).await;
+    assert_eq!(owner(yours).as_deref(), Some("MAX"));
+    let pool_contact =
+        create(json!({"kind": "company", "name": "Pool Ltd", "salesperson_code": ""})).await;
+    assert_eq!(owner(pool_contact), None);
+    let sams =
+        create(json!({"kind": "company", "name": "Sam's Ltd", "salesperson_code": "SAM"})).await;
+    assert_eq!(owner(sams).as_deref(), Some("SAM"));
+    // A salesperson who leaves it empty still gets the contact: they may not keep the pool.
+    let r = w
+        .sam
+        .post(
+            "/api/v1/contacts",
+            json!({"kind": "company", "name": "Also Sam's", "salesperson_code": ""}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(owner(r.json()).as_deref(), Some("SAM"));
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -250,3 +250,22 @@ async fn the_check_subcommand_exits_non_zero_on_a_problem(pool: PgPool) {
         "{err}{out}"
     );
 }
+
+/// `check` only reads: a database at another schema version (here: none yet) is reported, never
+/// migrated under whatever server is running on it.
+#[sqlx::test(migrations = false)]
+async fn the_check_subcommand_does_not_migrate(pool: PgPool) {
+    let mut cmd = server();
+    cmd.args(["check"])
+        .env("DATABASE_URL", url_of(&pool.connect_options()));
+    let out = run_to_end(cmd, Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("server migrate"), "{stderr}");
+    let tables: i64 =
+        sqlx::query_scalar("select count(*) from pg_tables where schemaname = 'public'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(tables, 0, "check created tables");
+}

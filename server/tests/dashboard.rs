@@ -121,6 +121,27 @@ async fn panels_add_up_on_hand_computed_data(pool: PgPool) {
         .await);
     // Otto (no team): one open at Qualification (10,000 → 100).
     create(&mut admin, &pool, otto, "10000").await;
+    // Sam: one not started yet (800, no stage, so no calculated value).
+    let contact: i64 = sqlx::query_scalar("select id from contacts order by id limit 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let cycle: i64 = sqlx::query_scalar("select id from sales_cycles where code = 'STANDARD'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    ok(&admin
+        .call(
+            "opportunities/create",
+            &[
+                ("description", "Waiting"),
+                ("contact_id", &contact.to_string()),
+                ("salesperson_id", &sam.to_string()),
+                ("cycle_id", &cycle.to_string()),
+                ("estimated_value", "800"),
+            ],
+        )
+        .await);
 
     let r = admin.call("dashboard/get", &[]).await;
     ok(&r);
@@ -166,13 +187,37 @@ async fn panels_add_up_on_hand_computed_data(pool: PgPool) {
         (column["count"].as_i64(), dec(&column["calculated"])),
         (Some(2), d("140.00"))
     );
+    // Not started: its own row, and the totals are the board's, column for column.
+    assert_eq!(
+        (
+            dash["not_started"][0].as_i64(),
+            dec(&dash["not_started"][1]),
+            dec(&dash["not_started"][2])
+        ),
+        (Some(1), d("800.00"), d("0"))
+    );
+    let columns = board["columns"].as_array().unwrap();
+    assert_eq!(columns[0]["title"], "Not started");
+    assert_eq!(columns[0]["count"].as_i64(), Some(1));
+    let board_total: i64 = columns.iter().map(|c| c["count"].as_i64().unwrap()).sum();
+    let pipeline_total: i64 = dash["pipeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["count"].as_i64().unwrap())
+        .sum::<i64>()
+        + dash["not_started"][0].as_i64().unwrap();
+    assert_eq!((board_total, pipeline_total), (4, 4));
 
-    // Velocity: 3 open × 3,000.00 × 50 % (1 won, 1 lost) / cycle length 0 days → no data.
+    // Velocity: 4 open × 3,000.00 × 50 % (1 won, 1 lost) / cycle length 0 days → no data.
     let v = &dash["velocity"];
-    assert_eq!(v["open_count"], 3);
-    assert_eq!(dec(&v["average_won_value"]), d("3000.00"));
-    assert_eq!(dec(&v["win_rate"]), d("50.00"));
-    assert_eq!(dec(&v["average_cycle_days"]), d("0"));
+    assert_eq!(v["open_count"], 4);
+    assert_eq!(
+        (v["won_count"].as_i64(), v["lost_count"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(dec(&v["won_value"]), d("3000.00"));
+    assert_eq!(v["won_days"], 0);
     // Forecast: this month's won amount is 3,000; the open value sits in the month a month from now.
     let forecast = dash["forecast"].as_array().unwrap();
     assert_eq!(forecast.len(), 12);
@@ -241,8 +286,12 @@ async fn panels_add_up_on_hand_computed_data(pool: PgPool) {
             )
             .await,
     );
-    assert!(dash["velocity"]["win_rate"].is_null());
-    assert!(dash["velocity"]["average_won_value"].is_null());
+    let v = &dash["velocity"];
+    assert_eq!(
+        (v["won_count"].as_i64(), v["lost_count"].as_i64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(dec(&v["won_value"]), d("0"));
     let r = admin
         .call(
             "dashboard/get",
@@ -251,6 +300,67 @@ async fn panels_add_up_on_hand_computed_data(pool: PgPool) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(admin.get("/dashboard").await.status, StatusCode::OK);
+}
+
+/// Team figures add up every member, so only the viewer's own teams are shown as teams: a
+/// salesperson's teams, a manager's managed teams. A team that merely shares one member with them
+/// stays out (its other members are out of reach: its figures would be partial).
+#[sqlx::test(migrations = "../migrations")]
+async fn each_role_sees_its_own_teams_with_their_whole_figures(pool: PgPool) {
+    let ann = salesperson(&pool, "ANN").await;
+    let bob = salesperson(&pool, "BOB").await;
+    let carl = salesperson(&pool, "CARL").await;
+    user(&pool, "admin@example.com", "admin", None).await;
+    user(&pool, "ann@example.com", "salesperson", Some(ann)).await;
+    let mia = user(&pool, "mia@example.com", "manager", None).await;
+    let north = team(&pool, "NORTH", &[ann, bob], &[]).await;
+    let south = team(&pool, "SOUTH", &[bob, carl], &[mia]).await;
+    let mut admin = signed_in(&pool, "admin@example.com").await;
+    for (who, value) in [(ann, "1000"), (bob, "2000"), (carl, "4000")] {
+        let id = create(&mut admin, &pool, who, value).await;
+        let v = version(&mut admin, id).await;
+        ok(&admin
+            .call(
+                "opportunities/close",
+                &[
+                    ("id", &id.to_string()),
+                    ("version", &v),
+                    ("outcome", "won"),
+                    ("close_code", "WON-PRICE"),
+                    ("amount_won", value),
+                ],
+            )
+            .await);
+    }
+    let teams_of = |dash: &Value| -> Vec<(i64, i64)> {
+        dash["teams_figures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["id"].as_i64().unwrap(), t["won_count"].as_i64().unwrap()))
+            .collect()
+    };
+    let choices = |dash: &Value| -> Vec<i64> {
+        dash["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_i64().unwrap())
+            .collect()
+    };
+    let dash = json(&admin.call("dashboard/get", &[]).await);
+    assert_eq!(teams_of(&dash), [(north, 2), (south, 2)]);
+    assert_eq!(choices(&dash), [north, south]);
+    // Ann reads Bob (her teammate) but not Carl: South is not hers.
+    let mut ann_b = signed_in(&pool, "ann@example.com").await;
+    let dash = json(&ann_b.call("dashboard/get", &[]).await);
+    assert_eq!(teams_of(&dash), [(north, 2)]);
+    assert_eq!(choices(&dash), [north]);
+    // Mia manages South: Bob and Carl, whole; North (Ann's) is not hers.
+    let mut mia_b = signed_in(&pool, "mia@example.com").await;
+    let dash = json(&mia_b.call("dashboard/get", &[]).await);
+    assert_eq!(teams_of(&dash), [(south, 2)]);
+    assert_eq!(choices(&dash), [south]);
 }
 
 #[sqlx::test(migrations = "../migrations")]

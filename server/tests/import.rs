@@ -294,17 +294,20 @@ async fn exported_contacts_import_back_equal(pool: PgPool) {
     import(
         &sam,
         "contacts",
-        "name,email,phone,city,type,company,salesperson_code\n\
-        Acme,a@acme.example,+44 1,Leeds,company,,SAM\n\
-        \"=Evil, \"\"quoted\"\"\",e@evil.example,,York,company,,SAM\n\
-        Ann,ann@acme.example,,Leeds,person,Acme,SAM\n",
+        "name,email,phone,city,type,company,salesperson_code,job_title,address,post_code,country\n\
+        Acme,a@acme.example,+44 1,Leeds,company,,SAM,,1 Mill Lane,LS1 1AA,United Kingdom\n\
+        \"=Evil, \"\"quoted\"\"\",e@evil.example,,York,company,,SAM,,,,\n\
+        Ann,ann@acme.example,,Leeds,person,Acme,SAM,Buyer,,,United Kingdom\n",
     )
     .await
     .ok();
     let snapshot = |pool: PgPool| async move {
-        let rows: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
-            "select c.kind, c.name, c.email, c.phone, c.city, coalesce(co.name, '') from contacts c
-             left join contacts co on co.id = c.company_id order by c.name",
+        // Every column a contact has that an import can set.
+        let rows: Vec<(String, String, String, String, String, String, String)> = sqlx::query_as(
+            "select c.kind, c.name, c.email, c.phone, c.city, coalesce(co.name, ''),
+                    concat_ws('|', c.job_title, c.address, c.post_code, c.country, s.code)
+             from contacts c left join contacts co on co.id = c.company_id
+             left join salespeople s on s.id = c.salesperson_id order by c.name",
         )
         .fetch_all(&pool)
         .await

@@ -182,32 +182,7 @@ fn body() -> impl Strategy<Value = Body> {
 }
 
 async fn checksum(pool: &PgPool) -> String {
-    let mut all = String::new();
-    for table in [
-        "opportunities",
-        "opportunity_entries",
-        "contacts",
-        "tasks",
-        "quotes",
-        "quote_lines",
-        "sales_cycles",
-        "sales_cycle_stages",
-        "salespeople",
-        "teams",
-        "close_codes",
-        "activities",
-        "webhooks",
-        "api_tokens",
-    ] {
-        let sum: Option<String> = sqlx::query_scalar(&format!(
-            "select md5(string_agg(t::text, '|' order by t::text)) from {table} t"
-        ))
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        all.push_str(&sum.unwrap_or_default());
-    }
-    all
+    common::checksum_of_every_table(pool).await
 }
 
 /// Calls that would end the fuzzing session itself (sign-out, password change) are left out;

@@ -1,6 +1,7 @@
-//! Slow and stalled clients (slowloris): headers that never finish are cut off after
-//! `listen::HEADER_READ_TIMEOUT`, bodies that never finish get 408 at the request timeout, and
-//! meanwhile nobody else waits, and no database connection or transaction is held for them.
+//! Slow, stalled and silent clients (slowloris): headers that never finish, or never start, are
+//! cut off after `listen::HEADER_READ_TIMEOUT`, bodies that never finish get 408 at the request
+//! timeout, and meanwhile nobody else waits, and no database connection or transaction is held
+//! for them.
 
 mod common;
 
@@ -56,6 +57,9 @@ async fn stalled_clients_are_cut_off_and_hold_nothing(_: PgPoolOptions, options:
         .collect();
     let body = "POST /api/auth/sign_in HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nemail=slow";
     let mut bodies: Vec<TcpStream> = (0..20).map(|_| open(addr, body)).collect();
+    // 20 connect and say nothing at all, 5 stop inside the HTTP/2 preface.
+    let mut silent: Vec<TcpStream> = (0..20).map(|_| open(addr, "")).collect();
+    silent.extend((0..5).map(|_| open(addr, "PRI * HTTP/2.0\r\n")));
 
     // Everyone else is served at once, including a request that reads the database.
     let started = Instant::now();
@@ -97,6 +101,11 @@ async fn stalled_clients_are_cut_off_and_hold_nothing(_: PgPoolOptions, options:
     // The unfinished headers are cut off (hyper closes the connection) after the header deadline.
     let limit = server::listen::HEADER_READ_TIMEOUT + Duration::from_secs(5);
     for stream in &mut headers {
+        let said = answer(stream, limit);
+        assert!(!said.starts_with("HTTP/1.1 200"), "{said:?}");
+    }
+    // So are the silent ones: the deadline runs from the moment a connection opens.
+    for stream in &mut silent {
         let said = answer(stream, limit);
         assert!(!said.starts_with("HTTP/1.1 200"), "{said:?}");
     }

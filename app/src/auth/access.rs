@@ -90,6 +90,33 @@ pub async fn resolve(pool: &PgPool, user: User) -> Result<Viewer, AppError> {
     Ok(Viewer { user, read, write })
 }
 
+/// The teams a viewer may see as teams — with a name and figures adding up all their members:
+/// every team for admins, the teams a manager manages, the teams a salesperson belongs to.
+/// `None` means every team. (A team that merely shares one member with the viewer's teams is
+/// not theirs: its other members are out of reach, so its figures would be partial.)
+pub async fn teams_in_view(pool: &PgPool, viewer: &Viewer) -> Result<Option<Vec<i64>>, AppError> {
+    let ids = match viewer.user.role {
+        Role::Admin => return Ok(None),
+        Role::Manager => {
+            sqlx::query_scalar!(
+                "select team_id from team_managers where user_id = $1 order by team_id",
+                viewer.user.id
+            )
+            .fetch_all(pool)
+            .await?
+        }
+        Role::Salesperson => {
+            sqlx::query_scalar!(
+                "select team_id from team_members where salesperson_id = $1 order by team_id",
+                viewer.user.salesperson_id
+            )
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    Ok(Some(ids))
+}
+
 /// The signed-in user of the current server-function request, or 401.
 pub async fn require_user() -> Result<User, AppError> {
     let auth: AuthSession = leptos_axum::extract()

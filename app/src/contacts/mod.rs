@@ -69,6 +69,14 @@ pub struct ContactListItem {
     pub email: String,
     pub phone: String,
     pub city: String,
+    #[serde(default)]
+    pub job_title: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub post_code: String,
+    #[serde(default)]
+    pub country: String,
     pub salesperson: Option<String>,
     #[serde(default)]
     pub salesperson_code: Option<String>,

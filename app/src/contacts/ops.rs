@@ -74,7 +74,8 @@ pub async fn list(
         r#"select c.id, c.no, c.kind, c.name, c.company_id, co.name as "company_name?",
                   (co.id is not null and ($1::bigint[] is null or co.salesperson_id is null
                                           or co.salesperson_id = any($1))) as "company_readable!",
-                  c.email, c.phone, c.city, s.name as "salesperson?", s.code as "salesperson_code?"
+                  c.email, c.phone, c.city, c.job_title, c.address, c.post_code, c.country,
+                  s.name as "salesperson?", s.code as "salesperson_code?"
            from contacts c
            left join contacts co on co.id = c.company_id
            left join salespeople s on s.id = c.salesperson_id
@@ -113,6 +114,10 @@ pub async fn list(
         email: r.email,
         phone: r.phone,
         city: r.city,
+        job_title: r.job_title,
+        address: r.address,
+        post_code: r.post_code,
+        country: r.country,
         salesperson: r.salesperson,
         salesperson_code: r.salesperson_code,
     })
@@ -562,7 +567,8 @@ pub async fn list_after(
         r#"select c.id, c.no, c.kind, c.name, c.company_id, co.name as "company_name?",
                   (co.id is not null and ($1::bigint[] is null or co.salesperson_id is null
                                           or co.salesperson_id = any($1))) as "company_readable!",
-                  c.email, c.phone, c.city, s.name as "salesperson?", s.code as "salesperson_code?"
+                  c.email, c.phone, c.city, c.job_title, c.address, c.post_code, c.country,
+                  s.name as "salesperson?", s.code as "salesperson_code?"
            from contacts c
            left join contacts co on co.id = c.company_id
            left join salespeople s on s.id = c.salesperson_id
@@ -594,6 +600,10 @@ pub async fn list_after(
             email: r.email,
             phone: r.phone,
             city: r.city,
+            job_title: r.job_title,
+            address: r.address,
+            post_code: r.post_code,
+            country: r.country,
             salesperson: r.salesperson,
             salesperson_code: r.salesperson_code,
         })

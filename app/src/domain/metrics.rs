@@ -69,33 +69,57 @@ pub fn histogram_mean_median(histogram: &[(i32, i64)]) -> (Option<Decimal>, Opti
     )
 }
 
-/// The four inputs of sales velocity, as shown next to it.
+/// What sales velocity is computed from: the open count and the period's closes, exact. Its four
+/// shown inputs (average won value, win rate, average cycle length) are rounded only for display;
+/// velocity itself is computed from the exact totals, so rounding an input never moves it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VelocityInputs {
     pub open_count: i64,
-    /// Mean amount won of the opportunities won in the period.
-    pub average_won_value: Option<Decimal>,
-    /// Win rate by count in the period, in %.
-    pub win_rate: Option<Decimal>,
-    /// Mean days from creation to close of the opportunities won in the period.
-    pub average_cycle_days: Option<Decimal>,
+    /// Opportunities won and lost in the period.
+    pub won_count: i64,
+    pub lost_count: i64,
+    /// Total amount won in the period.
+    pub won_value: Decimal,
+    /// Total days from creation to close of the opportunities won in the period.
+    pub won_days: i64,
 }
 
 impl VelocityInputs {
+    /// Mean amount won, to the cent; `None` when nothing was won.
+    pub fn average_won_value(&self) -> Option<Decimal> {
+        (self.won_count > 0).then(|| round2(self.won_value / Decimal::from(self.won_count)))
+    }
+
+    /// Win rate by count, in % to 2 places; `None` when nothing was closed.
+    pub fn win_rate(&self) -> Option<Decimal> {
+        win_rate(
+            Decimal::from(self.won_count),
+            Decimal::from(self.lost_count),
+        )
+    }
+
+    /// Mean days from creation to close of the won ones, to 1 place; `None` when nothing was won.
+    pub fn average_cycle_days(&self) -> Option<Decimal> {
+        (self.won_count > 0).then(|| {
+            (Decimal::from(self.won_days) / Decimal::from(self.won_count))
+                .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        })
+    }
+
     /// Sales velocity: open × average won value × win rate / average cycle length — the value the
-    /// pipeline is expected to turn into per day, to the cent. `None` when an input is missing or
-    /// the cycle length is 0.
+    /// pipeline is expected to turn into per day, to the cent. With won w, lost l, amount won V
+    /// and days D that is open × (V/w) × (w/(w+l)) / (D/w) = open × V/(w+l) × w/D. `None` when
+    /// nothing was won or every won deal closed the day it was created (no cycle length).
     pub fn velocity_per_day(&self) -> Option<Decimal> {
-        let (value, rate, days) = (
-            self.average_won_value?,
-            self.win_rate?,
-            self.average_cycle_days?,
-        );
-        if days.is_zero() {
+        if self.won_count <= 0 || self.won_days <= 0 {
             return None;
         }
+        let closed = Decimal::from(self.won_count + self.lost_count);
         Some(round2(
-            Decimal::from(self.open_count) * value * rate / Decimal::ONE_HUNDRED / days,
+            Decimal::from(self.open_count)
+                * (self.won_value / closed)
+                * Decimal::from(self.won_count)
+                / Decimal::from(self.won_days),
         ))
     }
 }
@@ -233,40 +257,71 @@ mod tests {
     }
 
     #[test]
-    fn velocity_uses_its_four_inputs() {
-        // 10 open × 5,000.00 × 25 % / 50 days = 250.00 a day.
+    fn velocity_uses_its_four_inputs_unrounded() {
+        // 10 open; 4 won for 20,000.00 in 200 days in all, 12 lost: average 5,000.00, win rate
+        // 25 %, cycle 50 days → 10 × 5,000 × 25 % / 50 = 250.00 a day.
         let inputs = VelocityInputs {
             open_count: 10,
-            average_won_value: Some(d("5000")),
-            win_rate: Some(d("25")),
-            average_cycle_days: Some(d("50")),
+            won_count: 4,
+            lost_count: 12,
+            won_value: d("20000"),
+            won_days: 200,
         };
+        assert_eq!(inputs.average_won_value(), Some(d("5000.00")));
+        assert_eq!(inputs.win_rate(), Some(d("25.00")));
+        assert_eq!(inputs.average_cycle_days(), Some(d("50.0")));
         assert_eq!(inputs.velocity_per_day(), Some(d("250.00")));
-        // 3 × 1,000.00 × 33.33 % / 7 days = 142.84.
+        // 3 open; 1 won for 1,000.00 in 7 days, 2 lost: 3 × 1,000 × ⅓ / 7 = 142.857… → 142.86
+        // (the shown win rate 33.33 % would give 142.84: inputs are not rounded first).
         let thirds = VelocityInputs {
             open_count: 3,
-            average_won_value: Some(d("1000")),
-            win_rate: Some(d("33.33")),
-            average_cycle_days: Some(d("7")),
+            won_count: 1,
+            lost_count: 2,
+            won_value: d("1000"),
+            won_days: 7,
         };
-        assert_eq!(thirds.velocity_per_day(), Some(d("142.84")));
-        // Nothing won in the period, or won the day it was created: no data.
+        assert_eq!(thirds.win_rate(), Some(d("33.33")));
+        assert_eq!(thirds.velocity_per_day(), Some(d("142.86")));
+        // 3 won for 100.00 in 2 days in all: average 33.33, cycle 0.7 days (0.666…), 1 open →
+        // 1 × 100/3 × 3/2 = 50.00 a day.
+        let small = VelocityInputs {
+            open_count: 1,
+            won_count: 3,
+            lost_count: 0,
+            won_value: d("100"),
+            won_days: 2,
+        };
+        assert_eq!(small.average_won_value(), Some(d("33.33")));
+        assert_eq!(small.average_cycle_days(), Some(d("0.7")));
+        assert_eq!(small.velocity_per_day(), Some(d("50.00")));
+        // Nothing closed in the period: no data for any input.
+        let empty = VelocityInputs {
+            open_count: 10,
+            ..Default::default()
+        };
         assert_eq!(
-            VelocityInputs {
-                open_count: 10,
-                ..Default::default()
-            }
-            .velocity_per_day(),
-            None
+            (
+                empty.average_won_value(),
+                empty.win_rate(),
+                empty.average_cycle_days(),
+                empty.velocity_per_day()
+            ),
+            (None, None, None, None)
         );
-        assert_eq!(
-            VelocityInputs {
-                average_cycle_days: Some(Decimal::ZERO),
-                ..inputs.clone()
-            }
-            .velocity_per_day(),
-            None
-        );
+        // Only lost: a win rate of 0 and no velocity (no won deal to measure a cycle by).
+        let lost = VelocityInputs {
+            lost_count: 2,
+            ..empty.clone()
+        };
+        assert_eq!(lost.win_rate(), Some(d("0.00")));
+        assert_eq!(lost.velocity_per_day(), None);
+        // One deal won the day it was created: a cycle of 0 days, no velocity.
+        let same_day = VelocityInputs {
+            won_days: 0,
+            ..inputs.clone()
+        };
+        assert_eq!(same_day.average_cycle_days(), Some(d("0.0")));
+        assert_eq!(same_day.velocity_per_day(), None);
         // No open opportunities: a velocity of 0.
         assert_eq!(
             VelocityInputs {

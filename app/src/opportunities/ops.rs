@@ -319,17 +319,20 @@ pub async fn filter_options(pool: &PgPool, viewer: &Viewer) -> Result<FilterOpti
     .into_iter()
     .map(|s| Choice { id: s.id, label: s.name })
     .collect();
+    let teams_in_view = crate::auth::access::teams_in_view(pool, viewer).await?;
     let teams = sqlx::query!(
         "select t.id, t.name from teams t
-         where $1::bigint[] is null
-            or exists (select 1 from team_members m where m.team_id = t.id and m.salesperson_id = any($1))
+         where $1::bigint[] is null or t.id = any($1)
          order by lower(t.name), t.id",
-        viewer.read.ids()
+        teams_in_view.as_deref()
     )
     .fetch_all(pool)
     .await?
     .into_iter()
-    .map(|t| Choice { id: t.id, label: t.name })
+    .map(|t| Choice {
+        id: t.id,
+        label: t.name,
+    })
     .collect();
     Ok(FilterOptions {
         cycles,

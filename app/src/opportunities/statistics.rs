@@ -162,8 +162,16 @@ pub mod ops {
         )
         .fetch_all(pool)
         .await?;
+        // Only the viewer's own teams are shown as teams (see `teams_in_view`).
+        let teams_in_view = crate::auth::access::teams_in_view(pool, viewer).await?;
         let mut teams: Vec<Figures> = Vec::new();
         for m in &members {
+            if teams_in_view
+                .as_ref()
+                .is_some_and(|ids| !ids.contains(&m.id))
+            {
+                continue;
+            }
             let Some(person) = people.iter().find(|p| p.id == m.salesperson_id) else {
                 continue;
             };

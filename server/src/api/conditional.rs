@@ -100,7 +100,13 @@ pub async fn idempotency(State(state): State<ApiState>, request: Request, next: 
         return next.run(request).await;
     };
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, app::import::MAX_BYTES).await else {
+    // The body is read here to fingerprint it: with the same limit its route has.
+    let limit = if parts.uri.path().starts_with("/api/v1/imports/") {
+        app::import::MAX_BYTES
+    } else {
+        super::MAX_BODY
+    };
+    let Ok(bytes) = to_bytes(body, limit).await else {
         return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "The body is too large.")
             .into_response();
     };

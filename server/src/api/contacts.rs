@@ -224,12 +224,13 @@ pub async fn create(
     let company_id = company_reference(&state, &caller, body.company_no.as_deref(), &mut errors)
         .await
         .flatten();
-    // Default: the caller's own salesperson record.
+    // Absent: the caller's own salesperson record; empty: the shared pool (admins and managers;
+    // the rules give a salesperson's own contacts to them).
     let salesperson_id =
-        salesperson_reference(&state, body.salesperson_code.as_deref(), &mut errors)
-            .await?
-            .flatten()
-            .or(caller.viewer.user.salesperson_id);
+        match salesperson_reference(&state, body.salesperson_code.as_deref(), &mut errors).await? {
+            None => caller.viewer.user.salesperson_id,
+            Some(chosen) => chosen,
+        };
     errors.finish()?;
     let form = ContactForm {
         kind: body.kind,

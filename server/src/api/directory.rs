@@ -54,14 +54,18 @@ pub struct Salesperson {
     pub teams: Vec<String>,
 }
 
-/// All salespeople.
+/// The salespeople whose records you can read (everyone for admins), as the UI's filters list them.
 #[utoipa::path(get, path = "/api/v1/salespeople", tag = "Setup",
     responses((status = 200, body = Vec<Salesperson>), (status = 401, body = Problem), (status = 429, body = Problem)))]
-pub async fn salespeople(State(state): State<ApiState>) -> Result<Json<Vec<Salesperson>>, Problem> {
+pub async fn salespeople(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<Salesperson>>, Problem> {
     let all = app::people::ops::list_salespeople(&state.pool).await?;
     Ok(Json(
         all.salespeople
             .into_iter()
+            .filter(|s| caller.viewer.read.allows(Some(s.id)))
             .map(|s| Salesperson {
                 id: s.id,
                 code: s.code,
@@ -83,14 +87,20 @@ pub struct Team {
     pub members: Vec<String>,
 }
 
-/// All teams with their members.
+/// Your teams with their members: every team for admins, the teams a manager manages, the teams
+/// a salesperson belongs to.
 #[utoipa::path(get, path = "/api/v1/teams", tag = "Setup",
     responses((status = 200, body = Vec<Team>), (status = 401, body = Problem), (status = 429, body = Problem)))]
-pub async fn teams(State(state): State<ApiState>) -> Result<Json<Vec<Team>>, Problem> {
+pub async fn teams(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<Team>>, Problem> {
+    let in_view = app::auth::access::teams_in_view(&state.pool, &caller.viewer).await?;
     let all = app::people::ops::list_teams(&state.pool).await?;
     Ok(Json(
         all.teams
             .into_iter()
+            .filter(|t| in_view.as_ref().is_none_or(|ids| ids.contains(&t.id)))
             .map(|t| Team {
                 id: t.id,
                 code: t.code,

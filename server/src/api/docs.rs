@@ -249,7 +249,7 @@ const INTRO: &str = "<section><h2>Getting started</h2>\
 if someone changed it meanwhile you get <strong>412</strong> instead of overwriting their change.</li>\
 <li>Add an <code>Idempotency-Key</code> header (any unique text, e.g. a UUID) to a <code>POST</code>: a retry with the same key gets the first \
 answer and changes nothing.</li></ol>\
-<pre>curl -H \"Authorization: Bearer $TOKEN\" http://localhost:3000/api/v1/opportunities?status=open&amp;limit=10</pre>\
+<pre>curl -H \"Authorization: Bearer $TOKEN\" 'http://localhost:3000/api/v1/opportunities?status=open&amp;limit=10'</pre>\
 <p>Errors are <code>application/problem+json</code> with <code>status</code>, <code>detail</code> and, for bad input, <code>errors</code> per field. \
 Lists return <code>next_cursor</code>: pass it as <code>cursor</code> for the next slice. Each token may make 50 requests per second \
 (429 with <code>Retry-After</code> beyond). The machine-readable document: <a href=\"/api/openapi.json\">/api/openapi.json</a> (OpenAPI 3.1).</p></section>";

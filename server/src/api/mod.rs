@@ -105,7 +105,7 @@ impl Modify for BearerAuth {
 
 /// The v1 routes and the document describing them, built from the same list.
 fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(directory::me))
         .routes(routes!(directory::salespeople))
         .routes(routes!(directory::teams))
@@ -126,12 +126,58 @@ fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
         .routes(routes!(opportunities::remove_quote_line))
         .routes(routes!(opportunities::set_task_status))
         .routes(routes!(imports::import))
-        .split_for_parts()
+        .split_for_parts();
+    (router, with_common_errors(document))
 }
 
 /// The OpenAPI document (also for tests and `docs/`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().1
+}
+
+/// Answers any route can give, whatever its handler does: 429 over the rate limit, 503 while the
+/// database is away, and 413 for a body over the limit — added to every operation's document so
+/// each one lists every status it may answer.
+fn with_common_errors(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let mut add = |status: &str, description: &str| {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem(description).into());
+            };
+            add("429", "Over the token's rate limit; see Retry-After.");
+            add(
+                "503",
+                "The database cannot be reached right now; see Retry-After.",
+            );
+            if operation.request_body.is_some() {
+                add("413", "The body is larger than the limit.");
+            }
+        }
+    }
+    doc
 }
 
 /// `/api/v1/*`, `/api/openapi.json` and `/api/docs`.
