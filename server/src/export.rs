@@ -110,6 +110,7 @@ pub async fn contacts(
     viewer: &Viewer,
     search: &str,
     kind: Option<app::contacts::ContactKind>,
+    order: (app::contacts::SortKey, bool),
 ) -> Result<Vec<u8>, AppError> {
     let mut out = csv::WriterBuilder::new()
         .flexible(true) // the note of a stopped export is one cell
@@ -133,11 +134,11 @@ pub async fn contacts(
     let mut rows = 0;
     loop {
         let items =
-            app::contacts::ops::list_after(pool, viewer, search, kind, after.clone(), SLICE)
+            app::contacts::ops::list_after(pool, viewer, search, kind, order, after.clone(), SLICE)
                 .await?;
-        let last = items.last().map(|c| (c.name.clone(), c.id));
+        let last = items.last().map(|(c, key)| (key.clone(), c.id));
         let full = items.len() as i64 == SLICE;
-        for c in items {
+        for (c, _) in items {
             rows += 1;
             write_row(
                 &mut out,
@@ -231,7 +232,7 @@ pub async fn opportunities_download(
     )
 }
 
-/// `GET /export/contacts.csv?q=…&kind=…` for the contact list's link.
+/// `GET /export/contacts.csv?q=…&kind=…&sort=…&dir=…` for the contact list's link.
 pub async fn contacts_download(
     State(state): State<app::state::AppState>,
     auth: app::auth::backend::AuthSession,
@@ -248,8 +249,23 @@ pub async fn contacts_download(
     let kind = params
         .get("kind")
         .and_then(|k| app::contacts::ContactKind::parse(k));
+    // The list's order (read leniently, as the list page reads its address).
+    let list = app::contacts::ListQuery::parse(
+        None,
+        None,
+        params.get("sort").map(String::as_str),
+        params.get("dir").map(String::as_str),
+        None,
+    );
     download(
-        contacts(&state.pool, &viewer, &search, kind).await,
+        contacts(
+            &state.pool,
+            &viewer,
+            &search,
+            kind,
+            (list.sort, list.descending),
+        )
+        .await,
         "contacts.csv",
     )
 }

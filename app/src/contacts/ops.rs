@@ -11,7 +11,7 @@ use sqlx::{PgConnection, PgPool};
 use super::{
     AssignOptions, CompanyOption, ContactDetail, ContactForm, ContactInput, ContactKind,
     ContactList, ContactListItem, ListQuery, PAGE_SIZE, PersonItem, SalespersonOption, Saved,
-    last_page,
+    SortKey, last_page,
 };
 use crate::{
     auth::{
@@ -550,62 +550,82 @@ mod tests {
     }
 }
 
-/// A slice of the contacts in reach, by name, after `(name, id)` of the previous slice's
-/// last row (keyset paging for the API: stable while contacts are added).
+/// A slice of the contacts in reach in the order of `sort` (name, city or date added; ascending
+/// or descending), after `(sort key, id)` of the previous slice's last row — each row comes with
+/// its sort key (keyset paging for the API and the export: stable while contacts are added).
 pub async fn list_after(
     pool: &PgPool,
     viewer: &Viewer,
     search: &str,
     kind: Option<ContactKind>,
+    (sort, descending): (SortKey, bool),
     after: Option<(String, i64)>,
     limit: i64,
-) -> Result<Vec<ContactListItem>, AppError> {
+) -> Result<Vec<(ContactListItem, String)>, AppError> {
     let read = viewer.read.ids();
     let pattern = contains_pattern(search);
-    let (after_name, after_id) = after.unzip();
+    let (after_key, after_id) = after.unzip();
+    // Keyset pages: each row's sort key (text) and id continue the list after the last row seen.
     let rows = sqlx::query!(
         r#"select c.id, c.no, c.kind, c.name, c.company_id, co.name as "company_name?",
                   (co.id is not null and ($1::bigint[] is null or co.salesperson_id is null
                                           or co.salesperson_id = any($1))) as "company_readable!",
                   c.email, c.phone, c.city, c.job_title, c.address, c.post_code, c.country,
-                  s.name as "salesperson?", s.code as "salesperson_code?"
+                  s.name as "salesperson?", s.code as "salesperson_code?", k.key as "sort_key!"
            from contacts c
            left join contacts co on co.id = c.company_id
            left join salespeople s on s.id = c.salesperson_id
+           cross join lateral (
+               select case $7::text
+                          when 'city' then lower(c.city)
+                          when 'created' then to_char(c.created_at, 'YYYYMMDDHH24MISSUS')
+                          else lower(c.name)
+                      end as key
+           ) k
            where ($1::bigint[] is null or c.salesperson_id is null or c.salesperson_id = any($1))
              and ($2::text is null or c.kind = $2)
              and ($3::text is null or c.name ilike $3 or c.email ilike $3 or co.name ilike $3)
-             and ($4::bigint is null or (c.name, c.id) > ($5::text, $4))
-           order by c.name, c.id
+             and ($4::bigint is null
+                  or case when $8::bool then (k.key, c.id) < ($5::text, $4)
+                          else (k.key, c.id) > ($5::text, $4) end)
+           order by case when $8::bool then k.key end desc, case when $8::bool then c.id end desc,
+                    case when not $8::bool then k.key end asc, c.id asc
            limit $6"#,
         read,
         kind.map(ContactKind::as_str),
         pattern,
         after_id,
-        after_name,
+        after_key,
         limit,
+        sort.as_str(),
+        descending,
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| ContactListItem {
-            id: r.id,
-            no: r.no,
-            name: r.name,
-            kind: ContactKind::from_db(&r.kind),
-            company_id: r.company_id,
-            company_name: r.company_name,
-            company_readable: r.company_readable,
-            email: r.email,
-            phone: r.phone,
-            city: r.city,
-            job_title: r.job_title,
-            address: r.address,
-            post_code: r.post_code,
-            country: r.country,
-            salesperson: r.salesperson,
-            salesperson_code: r.salesperson_code,
+        .map(|r| {
+            (
+                ContactListItem {
+                    id: r.id,
+                    no: r.no,
+                    name: r.name,
+                    kind: ContactKind::from_db(&r.kind),
+                    company_id: r.company_id,
+                    company_name: r.company_name,
+                    company_readable: r.company_readable,
+                    email: r.email,
+                    phone: r.phone,
+                    city: r.city,
+                    job_title: r.job_title,
+                    address: r.address,
+                    post_code: r.post_code,
+                    country: r.country,
+                    salesperson: r.salesperson,
+                    salesperson_code: r.salesperson_code,
+                },
+                r.sort_key,
+            )
         })
         .collect())
 }

@@ -59,7 +59,12 @@ pub fn ContactsPage() -> impl IntoView {
                 <a href=move || {
                     let q = query.get();
                     let kind = q.kind.map(|k| format!("&kind={}", k.as_str())).unwrap_or_default();
-                    format!("/export/contacts.csv?q={}{kind}", crate::contacts::url_encode(&q.search))
+                    let dir = if q.descending { "desc" } else { "asc" };
+                    format!(
+                        "/export/contacts.csv?q={}{kind}&sort={}&dir={dir}",
+                        crate::contacts::url_encode(&q.search),
+                        q.sort.as_str()
+                    )
                 } download="contacts.csv" rel="external">"Export CSV"</a>
                 <a href="/import?kind=contacts">"Import CSV"</a>
                 <a class="button" href="/contacts/new">"New contact"</a>

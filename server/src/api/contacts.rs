@@ -67,6 +67,10 @@ pub struct ContactParams {
     q: Option<String>,
     /// `company` or `person`.
     kind: Option<String>,
+    /// `name` (default), `city` or `created`.
+    sort: Option<String>,
+    /// `asc` (default) or `desc`.
+    dir: Option<String>,
     /// 1 to 200, default 50.
     limit: Option<i64>,
     cursor: Option<String>,
@@ -86,7 +90,7 @@ fn summary(c: ContactListItem) -> ContactSummary {
     }
 }
 
-/// Contacts in your access, by name.
+/// Contacts in your access, sorted by name, city or date added.
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "Contacts", params(ContactParams),
     responses((status = 200, body = ContactPage), (status = 401, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn list(
@@ -100,6 +104,16 @@ pub async fn list(
             ContactKind::parse(k)
                 .ok_or_else(|| AppError::field("kind", "Use company or person."))?,
         ),
+    };
+    let sort = match params.get("sort").map(|s| s.trim()) {
+        None | Some("") => app::contacts::SortKey::Name,
+        Some(s) => app::contacts::SortKey::parse(s)
+            .ok_or_else(|| AppError::field("sort", "Sort by name, city or created."))?,
+    };
+    let descending = match params.get("dir").map(|d| d.trim()) {
+        None | Some("") | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(AppError::field("dir", "Use asc or desc.").into()),
     };
     let limit = super::extract::limit(&params)?;
     let after = match params.get("cursor") {
@@ -120,16 +134,26 @@ pub async fn list(
         .get("q")
         .map(|q| q.trim().chars().take(app::contacts::MAX_SEARCH).collect())
         .unwrap_or_default();
-    let mut items =
-        ops::list_after(&state.pool, &caller.viewer, &search, kind, after, limit + 1).await?;
+    let mut items = ops::list_after(
+        &state.pool,
+        &caller.viewer,
+        &search,
+        kind,
+        (sort, descending),
+        after,
+        limit + 1,
+    )
+    .await?;
+    // The cursor carries the last row's sort key and id (a cursor of another sort or direction
+    // simply continues from that point).
     let next = (items.len() as i64 > limit).then(|| {
         items.truncate(limit as usize);
         items
             .last()
-            .map(|c| hex::encode(serde_json::json!([c.name, c.id]).to_string()))
+            .map(|(c, key)| hex::encode(serde_json::json!([key, c.id]).to_string()))
     });
     Ok(Json(ContactPage {
-        items: items.into_iter().map(summary).collect(),
+        items: items.into_iter().map(|(c, _)| summary(c)).collect(),
         next_cursor: next.flatten(),
     }))
 }
