@@ -245,24 +245,20 @@ mod server {
                     return Self::Unavailable;
                 }
                 sqlx::Error::Database(ref db) => match db.code().as_deref() {
-                    // Text PostgreSQL cannot store (a NUL character), a value past its column's
-                    // size: the input's fault, whichever door it came through.
+                    // Text PostgreSQL cannot store (a NUL character): the input's fault,
+                    // whichever door it came through.
                     Some("22021" | "22P05") => {
                         return Self::field(
                             "input",
                             "Text may not contain control characters such as NUL.",
                         );
                     }
-                    Some("22001" | "22003") => {
-                        return Self::field("input", "A value is too long or too large.");
-                    }
                     // Two changes met in a deadlock or a serialization failure: PostgreSQL undid
-                    // this one whole, so trying again is safe.
+                    // this one whole, so trying again is safe — a passing condition like an
+                    // outage (503: an Idempotency-Key is not kept for it, so its retry runs).
                     Some("40001" | "40P01") => {
-                        return Self::Conflict(
-                            "Someone changed the same data at the same moment; nothing was saved. Please try again."
-                                .into(),
-                        );
+                        tracing::warn!(error = %e, "transaction undone by the database; retry");
+                        return Self::Unavailable;
                     }
                     _ => {}
                 },

@@ -249,6 +249,20 @@ async fn check(config: &Config) -> Result<(), StartupError> {
             "{why}; run `server migrate` (or the server) of this version first"
         )));
     }
+    // A newer schema than this binary's: its rules may not fit it.
+    let applied: Option<i64> =
+        sqlx::query_scalar("select max(version) from _sqlx_migrations where success")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap_or(None);
+    if applied.is_some_and(|v| v > db::latest_migration()) {
+        db.close().await?;
+        return Err(StartupError::Invalid(format!(
+            "database schema at version {}, newer than this binary's {}; run the check of the matching version",
+            applied.unwrap_or(0),
+            db::latest_migration()
+        )));
+    }
     let report = crate::check::check(&db.pool).await;
     db.close().await?;
     let report = report.map_err(|e| StartupError::Invalid(format!("database error: {e}")))?;

@@ -164,7 +164,12 @@ pub async fn contacts(
             break;
         }
         if rows >= MAX_ROWS {
-            write_row(&mut out, &[stopped_note()])?;
+            // Only when there is more: one more row tells.
+            let more =
+                app::contacts::ops::list_after(pool, viewer, search, kind, order, last, 1).await?;
+            if !more.is_empty() {
+                write_row(&mut out, &[stopped_note()])?;
+            }
             break;
         }
         after = last;

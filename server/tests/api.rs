@@ -967,9 +967,32 @@ async fn setup_reads_for_integrations(pool: PgPool) {
         ["SAM", "SUE"]
     );
     assert_eq!(codes(w.tom.get("/api/v1/salespeople").await.ok()), ["TOM"]);
+    // A teammate's other team is not Sam's: not named in Sue's teams for him.
+    let sue: i64 = sqlx::query_scalar("select id from salespeople where code = 'SUE'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    team(&pool, "EAST", &[sue], &[]).await;
+    let teams_of_sue = |people: Value| {
+        people
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["code"] == "SUE")
+            .unwrap()["teams"]
+            .clone()
+    };
+    assert_eq!(
+        teams_of_sue(w.admin.get("/api/v1/salespeople").await.ok()),
+        json!(["EAST", "NORTH"])
+    );
+    assert_eq!(
+        teams_of_sue(w.sam.get("/api/v1/salespeople").await.ok()),
+        json!(["NORTH"])
+    );
     assert_eq!(
         codes(w.admin.get("/api/v1/teams").await.ok()),
-        ["NORTH", "SOUTH"]
+        ["EAST", "NORTH", "SOUTH"]
     );
     assert_eq!(codes(w.mia.get("/api/v1/teams").await.ok()), ["NORTH"]);
     assert_eq!(codes(w.tom.get("/api/v1/teams").await.ok()), ["SOUTH"]);

@@ -54,7 +54,8 @@ pub struct Salesperson {
     pub teams: Vec<String>,
 }
 
-/// The salespeople whose records you can read (everyone for admins), as the UI's filters list them.
+/// The salespeople whose records you can read (everyone for admins), as the UI's filters list
+/// them, with those of their teams that are yours.
 #[utoipa::path(get, path = "/api/v1/salespeople", tag = "Setup",
     responses((status = 200, body = Vec<Salesperson>), (status = 401, body = Problem), (status = 429, body = Problem)))]
 pub async fn salespeople(
@@ -62,10 +63,30 @@ pub async fn salespeople(
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Vec<Salesperson>>, Problem> {
     let all = app::people::ops::list_salespeople(&state.pool).await?;
+    // Their teams as far as /teams shows them: the caller's own (every team for admins).
+    let team_codes: Option<std::collections::HashSet<String>> =
+        match app::auth::access::teams_in_view(&state.pool, &caller.viewer).await? {
+            None => None,
+            Some(ids) => Some(
+                app::people::ops::list_teams(&state.pool)
+                    .await?
+                    .teams
+                    .into_iter()
+                    .filter(|t| ids.contains(&t.id))
+                    .map(|t| t.code)
+                    .collect(),
+            ),
+        };
     Ok(Json(
         all.salespeople
             .into_iter()
             .filter(|s| caller.viewer.read.allows(Some(s.id)))
+            .map(|mut s| {
+                if let Some(codes) = &team_codes {
+                    s.teams.retain(|t| codes.contains(t));
+                }
+                s
+            })
             .map(|s| Salesperson {
                 id: s.id,
                 code: s.code,
