@@ -236,15 +236,14 @@ mod server {
                     tracing::warn!(error = %e, "database unavailable");
                     return Self::Unavailable;
                 }
-                // The server ended our session (shut down, restarting, out of connections): a
-                // pooled connection that was fine a moment ago learns it on its next statement.
-                sqlx::Error::Database(ref db)
-                    if db.code().is_some_and(|c| means_unavailable(&c)) =>
-                {
-                    tracing::warn!(error = %e, "database unavailable");
-                    return Self::Unavailable;
-                }
                 sqlx::Error::Database(ref db) => match db.code().as_deref() {
+                    // The server ended our session (shut down, restarting, out of connections):
+                    // a pooled connection that was fine a moment ago learns it on its next
+                    // statement.
+                    Some(code) if means_unavailable(code) => {
+                        tracing::warn!(error = %e, "database unavailable");
+                        return Self::Unavailable;
+                    }
                     // Text PostgreSQL cannot store (a NUL character): the input's fault,
                     // whichever door it came through.
                     Some("22021" | "22P05") => {

@@ -243,25 +243,20 @@ async fn check(config: &Config) -> Result<(), StartupError> {
     // Read only: a database at another schema version is reported, not migrated under a running
     // server.
     let db = Database::open_as_is(config).await?;
-    if let Err(why) = db::is_ready(&db.pool).await {
-        db.close().await?;
-        return Err(StartupError::Invalid(format!(
+    let refusal = match db::is_ready(&db.pool).await {
+        Err(why) => Some(format!(
             "{why}; run `server migrate` (or the server) of this version first"
-        )));
-    }
-    // A newer schema than this binary's: its rules may not fit it.
-    let applied: Option<i64> =
-        sqlx::query_scalar("select max(version) from _sqlx_migrations where success")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap_or(None);
-    if applied.is_some_and(|v| v > db::latest_migration()) {
-        db.close().await?;
-        return Err(StartupError::Invalid(format!(
-            "database schema at version {}, newer than this binary's {}; run the check of the matching version",
-            applied.unwrap_or(0),
+        )),
+        // A newer schema than this binary's: its rules may not fit it.
+        Ok(applied) if applied > db::latest_migration() => Some(format!(
+            "database schema at version {applied}, newer than this binary's {}; run the check of the matching version",
             db::latest_migration()
-        )));
+        )),
+        Ok(_) => None,
+    };
+    if let Some(refusal) = refusal {
+        db.close().await?;
+        return Err(StartupError::Invalid(refusal));
     }
     let report = crate::check::check(&db.pool).await;
     db.close().await?;

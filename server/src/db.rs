@@ -67,15 +67,16 @@ pub fn latest_migration() -> i64 {
     MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
-/// Ready = the database answers and is at this binary's schema version.
-pub async fn is_ready(pool: &PgPool) -> Result<(), String> {
+/// Ready = the database answers and is at this binary's schema version (or a newer one, which
+/// is answered: `check` refuses that).
+pub async fn is_ready(pool: &PgPool) -> Result<i64, String> {
     let applied: Option<i64> =
         sqlx::query_scalar("select max(version) from _sqlx_migrations where success")
             .fetch_one(pool)
             .await
             .map_err(|e| format!("database not reachable or not migrated: {e}"))?;
     match applied {
-        Some(v) if v >= latest_migration() => Ok(()),
+        Some(v) if v >= latest_migration() => Ok(v),
         other => Err(format!(
             "database schema at version {}, this server needs {}",
             other.unwrap_or(0),

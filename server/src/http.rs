@@ -196,7 +196,7 @@ async fn healthz() -> impl IntoResponse {
 /// The database answers and has this binary's migrations: safe to send traffic here.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match crate::db::is_ready(&state.pool).await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
+        Ok(_) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Err(reason) => {
             tracing::warn!(%reason, "not ready");
             (
